@@ -1,0 +1,432 @@
+//! PDF structure at the level signatures need: revisions (cross-reference
+//! sections), indirect objects, and the byte positions of strings.
+//!
+//! This is deliberately not a full PDF library. Verifying a signature over a
+//! 50 MB file must cost little more than hashing it, so nothing here parses
+//! objects that nobody asked for: the cross-reference sections are read, and
+//! objects are parsed on demand (the signature dictionaries, the form, and
+//! whatever later revisions changed). Signing reuses the same reader to find
+//! the catalog and pages it must update.
+//!
+//! Every reader of outside bytes here works under a [`Budget`]: decompressed
+//! bytes, objects parsed, revisions followed, and a deadline.
+
+pub mod filters;
+pub mod object;
+pub mod signatures;
+pub mod xref;
+
+use object::{ObjRef, Object, Parser, dict_get};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+use xref::{Entry, Xref};
+
+/// Why a PDF could not be read.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum PdfError {
+    #[error("not a PDF file (no %PDF- header)")]
+    NotPdf,
+    #[error("PDF syntax error at byte {offset}: {what}")]
+    Syntax { offset: usize, what: String },
+    #[error("broken cross-reference data: {0}")]
+    Xref(String),
+    #[error("PDF exceeds a safety limit: {0}")]
+    Limit(&'static str),
+    #[error("PDF processing took longer than the time limit")]
+    Timeout,
+    #[error("unsupported PDF feature: {0}")]
+    Unsupported(String),
+    #[error("encrypted PDFs are not supported")]
+    Encrypted,
+}
+
+/// Resource limits for reading one PDF.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Total bytes all decompressed streams may produce.
+    pub max_inflated_total: usize,
+    /// Bytes one stream may decompress to.
+    pub max_inflated_stream: usize,
+    /// Objects parsed (each indirect object load counts one).
+    pub max_objects: usize,
+    /// Cross-reference sections followed through /Prev.
+    pub max_sections: usize,
+    /// Wall-clock budget.
+    pub time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_inflated_total: 256 << 20,
+            max_inflated_stream: 64 << 20,
+            max_objects: 200_000,
+            max_sections: 1024,
+            time: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The running account against [`Limits`].
+pub struct Budget {
+    limits: Limits,
+    deadline: Instant,
+    inflated: Cell<usize>,
+    objects: Cell<usize>,
+}
+
+impl Budget {
+    pub fn new(limits: Limits) -> Self {
+        let deadline = Instant::now() + limits.time;
+        Budget {
+            limits,
+            deadline,
+            inflated: Cell::new(0),
+            objects: Cell::new(0),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    fn inflate_allowance(&self) -> usize {
+        self.limits.max_inflated_stream.min(
+            self.limits
+                .max_inflated_total
+                .saturating_sub(self.inflated.get()),
+        )
+    }
+
+    fn spend_inflated(&self, n: usize) -> Result<(), PdfError> {
+        let total = self.inflated.get() + n;
+        self.inflated.set(total);
+        if total > self.limits.max_inflated_total {
+            return Err(PdfError::Limit("decompressed size"));
+        }
+        self.check_time()
+    }
+
+    /// Counts one object load and checks the clock.
+    pub fn tick(&self) -> Result<(), PdfError> {
+        let n = self.objects.get() + 1;
+        self.objects.set(n);
+        if n > self.limits.max_objects {
+            return Err(PdfError::Limit("number of objects"));
+        }
+        self.check_time()
+    }
+
+    pub fn check_time(&self) -> Result<(), PdfError> {
+        if Instant::now() > self.deadline {
+            Err(PdfError::Timeout)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Which state of the document a lookup sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The newest revision.
+    Latest,
+    /// The document as written in bytes `[0, n)`: only sections located there.
+    Before(usize),
+}
+
+struct ObjStm {
+    data: Vec<u8>,
+    /// (object number, offset within `data`) in stream order.
+    index: Vec<(u32, usize)>,
+}
+
+/// A PDF file opened for reading.
+pub struct Document<'a> {
+    pub data: &'a [u8],
+    pub xref: Xref,
+    pub budget: &'a Budget,
+    objstms: RefCell<HashMap<(u32, usize), Rc<ObjStm>>>,
+}
+
+/// Most object streams kept decoded at once.
+const OBJSTM_CACHE: usize = 64;
+
+impl<'a> Document<'a> {
+    /// Opens a PDF: checks the header and reads the cross-reference chain.
+    pub fn open(data: &'a [u8], budget: &'a Budget) -> Result<Self, PdfError> {
+        let head = &data[..data.len().min(1024)];
+        if memchr::memmem::find(head, b"%PDF-").is_none() {
+            return Err(PdfError::NotPdf);
+        }
+        let xref = Xref::load(data, budget)?;
+        let doc = Document {
+            data,
+            xref,
+            budget,
+            objstms: RefCell::new(HashMap::new()),
+        };
+        if doc.trailer_get(b"Encrypt").is_some() {
+            return Err(PdfError::Encrypted);
+        }
+        Ok(doc)
+    }
+
+    /// A trailer entry from the newest section that has it.
+    pub fn trailer_get(&self, key: &[u8]) -> Option<&Object> {
+        self.xref
+            .sections
+            .iter()
+            .find_map(|s| dict_get(&s.trailer, key))
+    }
+
+    /// The trailer entry as of a view.
+    pub fn trailer_get_in(&self, key: &[u8], view: View) -> Option<&Object> {
+        self.xref
+            .sections
+            .iter()
+            .filter(|s| view.sees(s.offset))
+            .find_map(|s| dict_get(&s.trailer, key))
+    }
+
+    /// The cross-reference entry for `num` in `view`.
+    pub fn entry(&self, num: u32, view: View) -> Option<Entry> {
+        self.xref
+            .sections
+            .iter()
+            .filter(|s| view.sees(s.offset))
+            .find_map(|s| s.entries.get(&num).copied())
+    }
+
+    /// Loads object `r` as seen in `view`; `None` when absent or free.
+    pub fn get_in(&self, r: ObjRef, view: View) -> Result<Option<Object>, PdfError> {
+        match self.entry(r.num, view) {
+            None | Some(Entry::Free) => Ok(None),
+            Some(e) => self.load(r.num, e, view).map(Some),
+        }
+    }
+
+    pub fn get(&self, r: ObjRef) -> Result<Option<Object>, PdfError> {
+        self.get_in(r, View::Latest)
+    }
+
+    /// Follows references until a direct object (at most a few hops).
+    pub fn resolve(&self, o: &Object, view: View) -> Result<Option<Object>, PdfError> {
+        let mut cur = o.clone();
+        for _ in 0..8 {
+            match cur {
+                Object::Ref(r) => match self.get_in(r, view)? {
+                    Some(next) => cur = next,
+                    None => return Ok(None),
+                },
+                other => return Ok(Some(other)),
+            }
+        }
+        Err(PdfError::Limit("reference chain"))
+    }
+
+    /// Loads the object an entry points at.
+    pub fn load(&self, num: u32, entry: Entry, view: View) -> Result<Object, PdfError> {
+        self.budget.tick()?;
+        match entry {
+            Entry::Free => Ok(Object::Null),
+            Entry::InUse { offset, .. } => {
+                let (r, obj) = self.parse_indirect(offset)?;
+                if r.num != num {
+                    return Err(PdfError::Xref(format!(
+                        "object {num} expected at byte {offset}, found {}",
+                        r.num
+                    )));
+                }
+                Ok(obj)
+            }
+            Entry::Compressed { stream, index } => {
+                let stm = self.objstm(stream, view)?;
+                let &(n, off) = stm.index.get(index as usize).ok_or_else(|| {
+                    PdfError::Xref(format!("object stream {stream} has no index {index}"))
+                })?;
+                if n != num {
+                    return Err(PdfError::Xref(format!(
+                        "object stream {stream} index {index} holds {n}, not {num}"
+                    )));
+                }
+                Parser::new(&stm.data, off).object(0)
+            }
+        }
+    }
+
+    fn objstm(&self, stream: u32, view: View) -> Result<Rc<ObjStm>, PdfError> {
+        let Some(Entry::InUse { offset, .. }) = self.entry(stream, view) else {
+            return Err(PdfError::Xref(format!("object stream {stream} not found")));
+        };
+        if let Some(s) = self.objstms.borrow().get(&(stream, offset)) {
+            return Ok(s.clone());
+        }
+        let (_, obj) = self.parse_indirect(offset)?;
+        let Object::Stream(s) = obj else {
+            return Err(PdfError::Xref(format!(
+                "object {stream} is not an object stream"
+            )));
+        };
+        let n = dict_get(&s.dict, b"N")
+            .and_then(Object::as_int)
+            .unwrap_or(-1);
+        let first = dict_get(&s.dict, b"First")
+            .and_then(Object::as_int)
+            .unwrap_or(-1);
+        if !(0..=1_000_000).contains(&n) || first < 0 {
+            return Err(PdfError::Xref(format!(
+                "object stream {stream} has a bad header"
+            )));
+        }
+        let data = filters::decode(&s.dict, &self.data[s.data.0..s.data.1], self.budget)?;
+        let first = first as usize;
+        let mut p = Parser::new(&data, 0);
+        let mut index = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let (Some(num), Some(off)) = (p.uint(), p.uint()) else {
+                return Err(PdfError::Xref(format!(
+                    "object stream {stream} has a bad index"
+                )));
+            };
+            let at = first
+                .checked_add(off as usize)
+                .filter(|&a| a <= data.len() && num <= u32::MAX as u64);
+            let at = at.ok_or_else(|| {
+                PdfError::Xref(format!("object stream {stream} has a bad offset"))
+            })?;
+            index.push((num as u32, at));
+        }
+        let stm = Rc::new(ObjStm { data, index });
+        let mut cache = self.objstms.borrow_mut();
+        if cache.len() >= OBJSTM_CACHE {
+            cache.clear();
+        }
+        cache.insert((stream, offset), stm.clone());
+        Ok(stm)
+    }
+
+    /// Parses `n g obj ... endobj` at `offset` (top level, so string spans
+    /// are file offsets).
+    pub fn parse_indirect(&self, offset: usize) -> Result<(ObjRef, Object), PdfError> {
+        parse_indirect_at(self.data, offset, Some(self))
+    }
+
+    /// Raw data of a stream (not decoded).
+    pub fn stream_raw(&self, s: &object::Stream) -> &'a [u8] {
+        &self.data[s.data.0..s.data.1]
+    }
+}
+
+impl View {
+    fn sees(self, section_offset: usize) -> bool {
+        match self {
+            View::Latest => true,
+            View::Before(n) => section_offset < n,
+        }
+    }
+}
+
+/// Parses an indirect object at `offset` of `data`. A stream's /Length is
+/// trusted only when `endstream` follows it; otherwise the data runs to the
+/// next `endstream` keyword.
+pub fn parse_indirect_at(
+    data: &[u8],
+    offset: usize,
+    doc: Option<&Document<'_>>,
+) -> Result<(ObjRef, Object), PdfError> {
+    parse_indirect_span(data, offset, doc).map(|(r, o, _)| (r, o))
+}
+
+/// [`parse_indirect_at`], also returning where the object's value ends
+/// (after the dictionary, or after `endstream`).
+pub fn parse_indirect_span(
+    data: &[u8],
+    offset: usize,
+    doc: Option<&Document<'_>>,
+) -> Result<(ObjRef, Object, usize), PdfError> {
+    if offset >= data.len() {
+        return Err(PdfError::Xref(format!(
+            "object offset {offset} beyond end of file"
+        )));
+    }
+    let mut p = Parser::new(data, offset);
+    let (Some(num), Some(generation)) = (p.uint(), p.uint()) else {
+        return Err(PdfError::Syntax {
+            offset,
+            what: "expected an object header".into(),
+        });
+    };
+    if num > u32::MAX as u64 || generation > u16::MAX as u64 || !p.keyword(b"obj") {
+        return Err(PdfError::Syntax {
+            offset,
+            what: "expected an object header".into(),
+        });
+    }
+    let r = ObjRef {
+        num: num as u32,
+        generation: generation as u16,
+    };
+    let obj = p.object(0)?;
+    let Object::Dict(dict) = obj else {
+        return Ok((r, obj, p.pos));
+    };
+    let save = p.pos;
+    if !p.keyword(b"stream") {
+        return Ok((r, Object::Dict(dict), save));
+    }
+    // The keyword is followed by CRLF or LF (a lone CR is tolerated).
+    let mut start = p.pos;
+    if data.get(start) == Some(&b'\r') {
+        start += 1;
+    }
+    if data.get(start) == Some(&b'\n') {
+        start += 1;
+    }
+    let declared = match (dict_get(&dict, b"Length"), doc) {
+        (Some(Object::Int(n)), _) => usize::try_from(*n).ok(),
+        (Some(Object::Ref(lr)), Some(d)) if lr.num != r.num => d
+            .get(*lr)
+            .ok()
+            .flatten()
+            .and_then(|o| o.as_int())
+            .and_then(|n| usize::try_from(n).ok()),
+        _ => None,
+    };
+    let ends_there = |end: usize| {
+        let mut q = Parser::new(data, end);
+        end <= data.len() && q.keyword(b"endstream")
+    };
+    let end = match declared.and_then(|n| start.checked_add(n)) {
+        Some(end) if ends_there(end) => end,
+        _ => {
+            let found = memchr::memmem::find(&data[start..], b"endstream").ok_or_else(|| {
+                PdfError::Syntax {
+                    offset,
+                    what: "stream without endstream".into(),
+                }
+            })?;
+            let mut end = start + found;
+            if end > start && data[end - 1] == b'\n' {
+                end -= 1;
+            }
+            if end > start && data[end - 1] == b'\r' {
+                end -= 1;
+            }
+            end
+        }
+    };
+    let mut q = Parser::new(data, end);
+    q.keyword(b"endstream");
+    Ok((
+        r,
+        Object::Stream(object::Stream {
+            dict,
+            data: (start, end),
+        }),
+        q.pos,
+    ))
+}

@@ -1,0 +1,258 @@
+//! Cross-reference sections: classic tables, cross-reference streams and
+//! hybrid files, followed through /Prev from the last `startxref`.
+//!
+//! Each section is one step of the file's history; a signature covers the
+//! sections written before its byte range ends, and the verifier compares
+//! what later sections define against that state.
+
+use super::object::{Dict, Object, Parser, dict_get};
+use super::{Budget, PdfError, filters, parse_indirect_at};
+use std::collections::{HashMap, HashSet};
+
+/// Where an object lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Free,
+    InUse { offset: usize, generation: u16 },
+    Compressed { stream: u32, index: u32 },
+}
+
+/// One cross-reference section with its trailer.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Byte offset of the `xref` keyword or of the cross-reference stream object.
+    pub offset: usize,
+    pub entries: HashMap<u32, Entry>,
+    pub trailer: Dict,
+    pub is_stream: bool,
+}
+
+/// The chain of sections, newest first (the order /Prev walks them).
+#[derive(Debug, Clone)]
+pub struct Xref {
+    pub sections: Vec<Section>,
+    /// The `startxref` value at the end of the file.
+    pub startxref: usize,
+}
+
+/// Most entries one section may declare.
+const MAX_ENTRIES: usize = 8_000_000;
+
+impl Xref {
+    pub fn load(data: &[u8], budget: &Budget) -> Result<Xref, PdfError> {
+        let startxref = last_startxref(data, data.len())
+            .ok_or_else(|| PdfError::Xref("no startxref at the end of the file".into()))?;
+        let mut sections = Vec::new();
+        let mut seen = HashSet::new();
+        let mut next = Some(startxref);
+        while let Some(offset) = next {
+            if !seen.insert(offset) {
+                return Err(PdfError::Xref("/Prev chain loops".into()));
+            }
+            if sections.len() >= budget.limits().max_sections {
+                return Err(PdfError::Limit("number of revisions"));
+            }
+            budget.check_time()?;
+            let mut section = read_section(data, offset, budget)?;
+            // Hybrid-reference files: the table's /XRefStm holds more entries;
+            // the table's own entries take precedence.
+            if let Some(stm) = dict_get(&section.trailer, b"XRefStm").and_then(Object::as_int) {
+                let stm =
+                    usize::try_from(stm).map_err(|_| PdfError::Xref("bad /XRefStm".into()))?;
+                if seen.insert(stm) {
+                    let extra = read_section(data, stm, budget)?;
+                    for (k, v) in extra.entries {
+                        section.entries.entry(k).or_insert(v);
+                    }
+                }
+            }
+            next = match dict_get(&section.trailer, b"Prev") {
+                Some(Object::Int(p)) => {
+                    Some(usize::try_from(*p).map_err(|_| PdfError::Xref("bad /Prev".into()))?)
+                }
+                Some(Object::Real(p)) if *p >= 0.0 && p.fract() == 0.0 => Some(*p as usize),
+                _ => None,
+            };
+            sections.push(section);
+        }
+        Ok(Xref {
+            sections,
+            startxref,
+        })
+    }
+
+    /// Offsets of all sections.
+    pub fn offsets(&self) -> impl Iterator<Item = usize> + '_ {
+        self.sections.iter().map(|s| s.offset)
+    }
+}
+
+/// The value of the last `startxref` keyword before `end`, searched in the
+/// final 64 KiB before it (enough for any trailer; trailing junk beyond
+/// that is not a PDF we read).
+pub fn last_startxref(data: &[u8], end: usize) -> Option<usize> {
+    let end = end.min(data.len());
+    let from = end.saturating_sub(64 << 10);
+    let pos = memchr::memmem::rfind(&data[from..end], b"startxref")? + from;
+    let mut p = Parser::new(data, pos + b"startxref".len());
+    p.uint().and_then(|v| usize::try_from(v).ok())
+}
+
+fn read_section(data: &[u8], offset: usize, budget: &Budget) -> Result<Section, PdfError> {
+    if offset >= data.len() {
+        return Err(PdfError::Xref(format!(
+            "section offset {offset} beyond end of file"
+        )));
+    }
+    let mut p = Parser::new(data, offset);
+    p.skip_ws();
+    let offset = p.pos;
+    if p.keyword(b"xref") {
+        read_table(&mut p, offset)
+    } else {
+        read_stream(data, offset, budget)
+    }
+}
+
+fn read_table(p: &mut Parser<'_>, offset: usize) -> Result<Section, PdfError> {
+    let mut entries = HashMap::new();
+    loop {
+        if p.keyword(b"trailer") {
+            break;
+        }
+        let (Some(start), Some(count)) = (p.uint(), p.uint()) else {
+            return Err(PdfError::Xref(format!(
+                "bad cross-reference table at byte {offset}"
+            )));
+        };
+        let count =
+            usize::try_from(count).map_err(|_| PdfError::Limit("cross-reference entries"))?;
+        // Each entry takes at least 18 bytes: a declared count that the rest of
+        // the file cannot hold is refused before any allocation.
+        if count > (p.buf.len() - p.pos) / 18 + 1 || entries.len() + count > MAX_ENTRIES {
+            return Err(PdfError::Limit("cross-reference entries"));
+        }
+        for i in 0..count as u64 {
+            let (Some(off), Some(generation)) = (p.uint(), p.uint()) else {
+                return Err(PdfError::Xref(format!(
+                    "bad cross-reference entry in table at byte {offset}"
+                )));
+            };
+            let kind = p.token();
+            let num = start + i;
+            if num > u32::MAX as u64 {
+                return Err(PdfError::Xref("object number too large".into()));
+            }
+            let entry = match kind {
+                b"n" => Entry::InUse {
+                    offset: usize::try_from(off)
+                        .map_err(|_| PdfError::Xref("bad offset".into()))?,
+                    generation: u16::try_from(generation).unwrap_or(u16::MAX),
+                },
+                b"f" => Entry::Free,
+                _ => {
+                    return Err(PdfError::Xref(format!(
+                        "bad cross-reference entry type in table at byte {offset}"
+                    )));
+                }
+            };
+            entries.entry(num as u32).or_insert(entry);
+        }
+    }
+    let trailer = match p.object(0)? {
+        Object::Dict(d) => d,
+        _ => return Err(PdfError::Xref("trailer is not a dictionary".into())),
+    };
+    Ok(Section {
+        offset,
+        entries,
+        trailer,
+        is_stream: false,
+    })
+}
+
+fn read_stream(data: &[u8], offset: usize, budget: &Budget) -> Result<Section, PdfError> {
+    let (_, obj) = parse_indirect_at(data, offset, None)
+        .map_err(|e| PdfError::Xref(format!("no cross-reference section at byte {offset}: {e}")))?;
+    let Object::Stream(s) = obj else {
+        return Err(PdfError::Xref(format!(
+            "no cross-reference section at byte {offset}"
+        )));
+    };
+    if dict_get(&s.dict, b"Type").and_then(Object::as_name) != Some(b"XRef") {
+        return Err(PdfError::Xref(format!(
+            "object at byte {offset} is not a cross-reference stream"
+        )));
+    }
+    let w: Vec<usize> = dict_get(&s.dict, b"W")
+        .and_then(Object::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Object::as_int)
+                .filter_map(|v| usize::try_from(v).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    if w.len() != 3 || w.iter().any(|&x| x > 8) || w.iter().sum::<usize>() == 0 {
+        return Err(PdfError::Xref("bad /W in cross-reference stream".into()));
+    }
+    let size = dict_get(&s.dict, b"Size")
+        .and_then(Object::as_int)
+        .unwrap_or(0);
+    let index: Vec<i64> = match dict_get(&s.dict, b"Index").and_then(Object::as_array) {
+        Some(a) => a.iter().filter_map(Object::as_int).collect(),
+        None => vec![0, size],
+    };
+    if !index.len().is_multiple_of(2) || index.iter().any(|&v| v < 0 || v > u32::MAX as i64) {
+        return Err(PdfError::Xref(
+            "bad /Index in cross-reference stream".into(),
+        ));
+    }
+    let body = filters::decode(&s.dict, &data[s.data.0..s.data.1], budget)?;
+    let row: usize = w.iter().sum();
+    let mut rows = body.chunks_exact(row);
+    let mut entries = HashMap::new();
+    for pair in index.chunks(2) {
+        let (start, count) = (pair[0] as u64, pair[1] as u64);
+        if entries.len() as u64 + count > MAX_ENTRIES as u64 {
+            return Err(PdfError::Limit("cross-reference entries"));
+        }
+        for i in 0..count {
+            let Some(r) = rows.next() else { break };
+            let field = |k: usize| -> u64 {
+                let from: usize = w[..k].iter().sum();
+                r[from..from + w[k]]
+                    .iter()
+                    .fold(0u64, |a, &b| (a << 8) | u64::from(b))
+            };
+            let kind = if w[0] == 0 { 1 } else { field(0) };
+            let num = start + i;
+            if num > u32::MAX as u64 {
+                break;
+            }
+            let entry = match kind {
+                0 => Entry::Free,
+                1 => Entry::InUse {
+                    offset: usize::try_from(field(1))
+                        .map_err(|_| PdfError::Xref("bad offset".into()))?,
+                    generation: u16::try_from(field(2)).unwrap_or(u16::MAX),
+                },
+                2 => Entry::Compressed {
+                    stream: u32::try_from(field(1))
+                        .map_err(|_| PdfError::Xref("bad object stream number".into()))?,
+                    index: u32::try_from(field(2))
+                        .map_err(|_| PdfError::Xref("bad object stream index".into()))?,
+                },
+                // Unknown types are to be ignored (ISO 32000-1 §7.5.8.3).
+                _ => continue,
+            };
+            entries.entry(num as u32).or_insert(entry);
+        }
+    }
+    Ok(Section {
+        offset,
+        entries,
+        trailer: s.dict,
+        is_stream: true,
+    })
+}

@@ -1,0 +1,113 @@
+//! Certificate revocation lists supplied by the validator's operator.
+//!
+//! A CRL counts only after its signature verifies with the key of the
+//! certificate it claims to come from (the issuer of the certificate being
+//! checked, found in the validated path); otherwise anybody could "un-revoke"
+//! a certificate with a forged list.
+
+use super::{Cert, PkiError, algorithms, pem_or_der, signed_structure};
+
+/// The revocation status of one certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// A verified CRL from the issuer covers the certificate and does not list it.
+    Good,
+    /// Listed in a verified CRL from the issuer.
+    Revoked {
+        date: time::OffsetDateTime,
+        reason: Option<String>,
+    },
+    /// No usable CRL from this issuer was given.
+    Unknown,
+}
+
+/// The CRLs given for a validation.
+#[derive(Default, Clone)]
+pub struct CrlSet {
+    crls: Vec<Vec<u8>>,
+}
+
+impl CrlSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the CRLs in a DER or PEM file's contents.
+    pub fn add(&mut self, data: &[u8], source: &str) -> Result<usize, PkiError> {
+        let ders = pem_or_der(data, "X509 CRL", source)?;
+        if ders.is_empty() {
+            return Err(PkiError::BadCrl(source.to_string(), "no CRL found".into()));
+        }
+        for der in &ders {
+            x509_parser::parse_x509_crl(der)
+                .map_err(|e| PkiError::BadCrl(source.to_string(), e.to_string()))?;
+            signed_structure(der)
+                .map_err(|e| PkiError::BadCrl(source.to_string(), e.to_string()))?;
+        }
+        let n = ders.len();
+        self.crls.extend(ders);
+        Ok(n)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.crls.is_empty()
+    }
+
+    /// Status of `cert` according to the CRLs issued by `issuer`. CRLs that
+    /// name the issuer but fail verification are ignored, and said so in
+    /// `warnings`.
+    pub fn status(
+        &self,
+        cert: &Cert<'_>,
+        issuer: &Cert<'_>,
+        warnings: &mut Vec<String>,
+    ) -> Revocation {
+        let mut checked = false;
+        for der in &self.crls {
+            let Ok((_, crl)) = x509_parser::parse_x509_crl(der) else {
+                continue;
+            };
+            if crl.issuer().as_raw() != issuer.subject_raw() {
+                continue;
+            }
+            let Ok((tbs, alg, params, sig)) = signed_structure(der) else {
+                continue;
+            };
+            if let Err(e) = algorithms::verify_signature(issuer.spki(), alg, params, None, tbs, sig)
+            {
+                warnings.push(format!("CRL of {} ignored: {e}", issuer.subject_text()));
+                continue;
+            }
+            if let Ok(Some(ku)) = issuer.x509.key_usage()
+                && !ku.value.crl_sign()
+            {
+                warnings.push(format!(
+                    "CRL of {} ignored: issuer may not sign CRLs",
+                    issuer.subject_text()
+                ));
+                continue;
+            }
+            checked = true;
+            let serial = strip(cert.x509.raw_serial());
+            if let Some(entry) = crl
+                .iter_revoked_certificates()
+                .find(|r| strip(r.raw_serial()) == serial)
+            {
+                return Revocation::Revoked {
+                    date: entry.revocation_date.to_datetime(),
+                    reason: entry.reason_code().map(|(_, r)| format!("{r}")),
+                };
+            }
+        }
+        if checked {
+            Revocation::Good
+        } else {
+            Revocation::Unknown
+        }
+    }
+}
+
+fn strip(v: &[u8]) -> &[u8] {
+    let i = v.iter().position(|&b| b != 0).unwrap_or(v.len());
+    &v[i..]
+}

@@ -1,0 +1,648 @@
+//! Validation of a signed PDF into a [`Report`].
+//!
+//! For each signature: the /ByteRange invariants, the digest of the covered
+//! bytes, the CMS signer info and its signature, an RFC 3161 signature
+//! timestamp if present, the certificate path to a trust anchor with validity
+//! and revocation, and what later revisions changed. The file is read once;
+//! hashing works on slices of that one buffer, and only the objects the
+//! analysis needs are parsed.
+
+pub mod changes;
+pub mod report;
+
+use crate::cms::{self, CmsError, timestamp};
+use crate::pdf::object::{Dict, Object, dict_get};
+use crate::pdf::signatures::{FoundSignature, find_signatures};
+use crate::pdf::{Budget, Document, Limits, PdfError};
+use crate::pki::algorithms::{AlgorithmError, DigestAlgorithm};
+use crate::pki::crl::{CrlSet, Revocation};
+use crate::pki::path::{self, PathError, Usage, ValidityError};
+use crate::pki::{Cert, TrustStore};
+use report::{Changes, Indication, Report, SignatureReport, Signer, SubIndication, Timestamp};
+use std::path::Path;
+use thiserror::Error;
+use time::OffsetDateTime;
+
+/// Largest file accepted by default (the gateway and CLI may lower it).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
+
+/// Why a document could not be validated at all (as opposed to a signature
+/// that fails validation, which is a finding in the report).
+#[derive(Debug, Error)]
+pub enum VerifyError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("file is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("{0}")]
+    Pdf(#[from] PdfError),
+}
+
+/// What a validation trusts and when it happens.
+#[derive(Clone)]
+pub struct Options {
+    pub trust: TrustStore,
+    pub crls: CrlSet,
+    /// Validation time; `None` means now.
+    pub at: Option<OffsetDateTime>,
+    pub limits: Limits,
+    pub max_file_size: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            trust: TrustStore::new(),
+            crls: CrlSet::new(),
+            at: None,
+            limits: Limits::default(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
+/// Reads `path` once (refusing files over the size limit) and validates it.
+pub fn verify_file(path: &Path, opts: &Options) -> Result<Report, VerifyError> {
+    let io = |source| VerifyError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > opts.max_file_size {
+        return Err(VerifyError::TooLarge {
+            size,
+            limit: opts.max_file_size,
+        });
+    }
+    let data = std::fs::read(path).map_err(io)?;
+    verify_bytes(&data, &path.display().to_string(), opts)
+}
+
+/// Validates a PDF held in memory.
+pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, VerifyError> {
+    if data.len() as u64 > opts.max_file_size {
+        return Err(VerifyError::TooLarge {
+            size: data.len() as u64,
+            limit: opts.max_file_size,
+        });
+    }
+    let budget = Budget::new(opts.limits.clone());
+    let doc = Document::open(data, &budget)?;
+    let found = find_signatures(&doc)?;
+    let at = opts.at.unwrap_or_else(OffsetDateTime::now_utc);
+    let mut sigs: Vec<SignatureReport> = Vec::with_capacity(found.len());
+    let mut certification: Option<(u8, usize)> = None;
+    let mut ends = Vec::with_capacity(found.len());
+    for (i, f) in found.iter().enumerate() {
+        let (rep, end) = check_signature(&doc, f, i, opts, at)?;
+        if let (Some(p), Some(end)) = (rep.certification, end) {
+            certification =
+                Some(certification.map_or(
+                    (p, end),
+                    |c: (u8, usize)| if end < c.1 { (p, end) } else { c },
+                ));
+        }
+        ends.push(end);
+        sigs.push(rep);
+    }
+    // Revision analysis, once per distinct signed revision.
+    let mut modified = false;
+    let mut cache: Vec<(usize, changes::Analysis)> = Vec::new();
+    for (rep, end) in sigs.iter_mut().zip(&ends) {
+        let Some(end) = *end else { continue };
+        let analysis = match cache.iter().find(|(e, _)| *e == end) {
+            Some((_, a)) => a.clone(),
+            None => {
+                let a = changes::analyse(&doc, end)?;
+                cache.push((end, a.clone()));
+                a
+            }
+        };
+        rep.changes_after = analysis.level;
+        // DocMDP of a certification signature made at or before this
+        // revision limits what may follow; without one, annotations and
+        // form filling are acceptable (as in every mainstream validator).
+        let allowed_ok = match certification {
+            Some((p, cert_end)) if cert_end <= end => match p {
+                1 => analysis.level <= Changes::Signatures && !analysis.adds_signatures,
+                2 => analysis.level <= Changes::FormFilling,
+                _ => analysis.level <= Changes::Annotations,
+            },
+            _ => analysis.level <= Changes::Annotations,
+        };
+        if !allowed_ok {
+            modified = true;
+            let what = analysis
+                .notes
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "the document changed".into());
+            rep.errors.push(format!("changed after signing: {what}"));
+        } else if analysis.level > Changes::None {
+            for n in analysis.notes.iter().take(5) {
+                rep.warnings.push(format!("later revision: {n}"));
+            }
+        }
+    }
+    let indication = if sigs.is_empty() {
+        Indication::Indeterminate
+    } else if modified || sigs.iter().any(|s| s.indication == Indication::TotalFailed) {
+        Indication::TotalFailed
+    } else if sigs.iter().all(SignatureReport::passed) {
+        Indication::TotalPassed
+    } else {
+        Indication::Indeterminate
+    };
+    Ok(Report {
+        file: name.to_string(),
+        indication,
+        modified_after_signing: modified,
+        signatures: sigs,
+    })
+}
+
+/// The byte ranges of a signature, after every invariant has been checked.
+struct Ranges {
+    br: [usize; 4],
+    contents: Vec<u8>,
+}
+
+/// Checks /ByteRange and /Contents. Invariants: the ranges start at 0, are
+/// two, ascending, inside the file; the gap between them is exactly the
+/// /Contents hex string, delimiters included (otherwise a forged range could
+/// leave content unsigned, as in signature-wrapping attacks); and the
+/// signature dictionary itself lies inside the signed bytes, so its
+/// /ByteRange is signed too.
+fn check_ranges(doc: &Document<'_>, f: &FoundSignature) -> Result<Ranges, String> {
+    let len = doc.data.len();
+    let br: Vec<i64> = match dict_get(&f.dict, b"ByteRange") {
+        Some(Object::Array(a)) => a
+            .iter()
+            .map(|x| x.as_int().ok_or("/ByteRange holds a non-integer"))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("/ByteRange is not an array".into()),
+        None => return Err("no /ByteRange".into()),
+    };
+    let [a0, a1, b0, b1] = br[..] else {
+        return Err(format!("/ByteRange must have 4 numbers, has {}", br.len()));
+    };
+    if [a0, a1, b0, b1]
+        .iter()
+        .any(|&v| v < 0 || v as u64 > len as u64)
+    {
+        return Err("/ByteRange lies outside the file".into());
+    }
+    let (a0, a1, b0, b1) = (a0 as usize, a1 as usize, b0 as usize, b1 as usize);
+    if a0 != 0 {
+        return Err("/ByteRange does not start at byte 0".into());
+    }
+    if a1 == 0 || b0 <= a1 || b0.checked_add(b1).is_none_or(|e| e > len) {
+        return Err("/ByteRange ranges overlap, are out of order or run past the end".into());
+    }
+    let contents = match dict_get(&f.dict, b"Contents") {
+        Some(Object::Str(s)) => s,
+        Some(_) => return Err("/Contents is not a string".into()),
+        None => return Err("no /Contents".into()),
+    };
+    let Some((obj_start, obj_end)) = f.span else {
+        return Err("the signature dictionary is inside an object stream, so its position cannot be checked".into());
+    };
+    if !contents.hex {
+        return Err("/Contents is not a hex string".into());
+    }
+    if contents.span != (a1, b0) {
+        return Err(format!(
+            "the gap between the signed ranges ({a1}..{b0}) is not exactly the /Contents string ({}..{})",
+            contents.span.0, contents.span.1
+        ));
+    }
+    if obj_start >= a1 || obj_end > b0 + b1 {
+        return Err("the signature dictionary is not inside the signed bytes".into());
+    }
+    Ok(Ranges {
+        br: [a0, a1, b0, b1],
+        contents: contents.bytes.clone(),
+    })
+}
+
+fn digest_ranges(data: &[u8], br: &[usize; 4], alg: DigestAlgorithm) -> Vec<u8> {
+    let mut ctx = ring::digest::Context::new(alg.ring());
+    ctx.update(&data[br[0]..br[0] + br[1]]);
+    ctx.update(&data[br[2]..br[2] + br[3]]);
+    ctx.finish().as_ref().to_vec()
+}
+
+fn name_of(o: Option<&Object>) -> String {
+    o.and_then(Object::as_name)
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default()
+}
+
+/// DocMDP permission of a certification signature (ISO 32000-1 §12.8.2.2).
+fn docmdp_permission(doc: &Document<'_>, dict: &Dict) -> Option<u8> {
+    let refs = dict_get(dict, b"Reference")?;
+    let refs = doc.resolve(refs, crate::pdf::View::Latest).ok()??;
+    for r in refs.as_array()? {
+        let r = doc.resolve(r, crate::pdf::View::Latest).ok()??;
+        if r.has_name(b"TransformMethod", b"DocMDP") {
+            let p = r
+                .get(b"TransformParams")
+                .and_then(|t| doc.resolve(t, crate::pdf::View::Latest).ok().flatten());
+            let p = p
+                .and_then(|t| t.get(b"P").and_then(Object::as_int))
+                .unwrap_or(2);
+            return Some(p.clamp(1, 3) as u8);
+        }
+    }
+    None
+}
+
+/// PDF date (D:YYYYMMDDHHmmSSOHH'mm) to RFC 3339 text, as far as present.
+fn pdf_date(o: Option<&Object>) -> Option<String> {
+    let Object::Str(s) = o? else { return None };
+    let t = String::from_utf8_lossy(&s.bytes).into_owned();
+    let t = t.strip_prefix("D:").unwrap_or(&t);
+    let d: String = t.chars().take(14).collect();
+    if d.len() < 8 || !d.chars().all(|c| c.is_ascii_digit()) {
+        return Some(t.to_string());
+    }
+    let g = |i: usize| d.get(i..i + 2).unwrap_or("00");
+    let rest = &t[d.len().min(t.len())..];
+    let zone = match rest.chars().next() {
+        Some('+') | Some('-') => {
+            let digits: String = rest.chars().filter(char::is_ascii_digit).take(4).collect();
+            format!(
+                "{}{}:{}",
+                &rest[..1],
+                digits.get(0..2).unwrap_or("00"),
+                digits.get(2..4).unwrap_or("00")
+            )
+        }
+        _ => "Z".into(),
+    };
+    Some(format!(
+        "{}-{}-{}T{}:{}:{}{}",
+        &d[0..4],
+        g(4),
+        g(6),
+        g(8),
+        g(10),
+        g(12),
+        zone
+    ))
+}
+
+/// Validates one signature. Returns its report and the end of its signed
+/// range when the ranges were sound (for the revision analysis).
+fn check_signature(
+    doc: &Document<'_>,
+    f: &FoundSignature,
+    i: usize,
+    opts: &Options,
+    at: OffsetDateTime,
+) -> Result<(SignatureReport, Option<usize>), PdfError> {
+    let field = match (&f.field, f.object) {
+        (Some(name), _) => name.clone(),
+        (None, Some(r)) => format!("(no field; object {})", r.num),
+        (None, None) => format!("(signature {})", i + 1),
+    };
+    let subfilter = name_of(dict_get(&f.dict, b"SubFilter"));
+    let mut rep = SignatureReport::new(field, subfilter.clone());
+    rep.signing_time = pdf_date(dict_get(&f.dict, b"M"));
+    rep.certification = docmdp_permission(doc, &f.dict);
+    let ranges = match check_ranges(doc, f) {
+        Ok(r) => r,
+        Err(e) => {
+            rep.fail(SubIndication::FormatFailure, e);
+            return Ok((rep, None));
+        }
+    };
+    rep.byte_range = Some(ranges.br.map(|v| v as u64));
+    let end = ranges.br[2] + ranges.br[3];
+    rep.covers_whole_document = end == doc.data.len();
+    match subfilter.as_str() {
+        "adbe.pkcs7.detached" | "ETSI.CAdES.detached" => {
+            check_cms(doc, &ranges, opts, at, &mut rep)
+        }
+        "ETSI.RFC3161" => check_document_timestamp(doc, &ranges, opts, at, &mut rep),
+        "adbe.pkcs7.sha1" | "adbe.x509.rsa_sha1" => rep.fail(
+            SubIndication::CryptoConstraintsFailure,
+            format!("{subfilter} signatures use SHA-1 and are refused by policy"),
+        ),
+        "" => rep.fail(
+            SubIndication::FormatFailure,
+            "the signature has no /SubFilter",
+        ),
+        other => rep.fail(
+            SubIndication::FormatFailure,
+            format!("unsupported signature format {other}"),
+        ),
+    }
+    Ok((rep, Some(end)))
+}
+
+/// Maps a CMS failure to the ETSI sub-indication it amounts to.
+fn cms_subindication(e: &CmsError) -> SubIndication {
+    match e {
+        CmsError::DigestMismatch => SubIndication::HashFailure,
+        CmsError::SignerCertificateNotFound | CmsError::SigningCertificateMismatch => {
+            SubIndication::NoSigningCertificateFound
+        }
+        CmsError::Algorithm(AlgorithmError::BadSignature) => SubIndication::SigCryptoFailure,
+        CmsError::Algorithm(AlgorithmError::Policy(_) | AlgorithmError::Unsupported(_)) => {
+            SubIndication::CryptoConstraintsFailure
+        }
+        _ => SubIndication::FormatFailure,
+    }
+}
+
+/// The CMS in /Contents: its DER length decides where it ends; what follows
+/// must be the zero padding of the placeholder.
+fn parse_contents<'c>(
+    contents: &'c [u8],
+    rep: &mut SignatureReport,
+) -> Option<cms::SignedData<'c>> {
+    match cms::parse_signed_data(contents) {
+        Ok((sd, len)) => {
+            if contents[len..].iter().any(|&b| b != 0) {
+                rep.fail(
+                    SubIndication::FormatFailure,
+                    "/Contents holds data after the CMS structure",
+                );
+                return None;
+            }
+            Some(sd)
+        }
+        Err(e) => {
+            rep.fail(SubIndication::FormatFailure, format!("/Contents: {e}"));
+            None
+        }
+    }
+}
+
+fn check_cms(
+    doc: &Document<'_>,
+    ranges: &Ranges,
+    opts: &Options,
+    at: OffsetDateTime,
+    rep: &mut SignatureReport,
+) {
+    let Some(sd) = parse_contents(&ranges.contents, rep) else {
+        return;
+    };
+    let Some(si) = sd.signer_infos.first() else {
+        rep.fail(SubIndication::FormatFailure, "the CMS has no signer");
+        return;
+    };
+    if let Some(cert) = cms::find_signer_certificate(&sd, si).and_then(|c| Cert::parse(c).ok()) {
+        rep.signer = Some(Signer {
+            subject: cert.subject_text(),
+            issuer: cert.issuer_text(),
+            serial: cert.serial_hex(),
+        });
+    }
+    let digest = match cms::signer_digest(si) {
+        Ok(d) => d,
+        Err(e) => {
+            rep.fail(cms_subindication(&e), e.to_string());
+            return;
+        }
+    };
+    rep.digest_algorithm = Some(digest.name().to_string());
+    let signer = match cms::verify_signer(&sd, &digest_ranges(doc.data, &ranges.br, digest)) {
+        Ok(s) => s,
+        Err(e) => {
+            rep.fail(cms_subindication(&e), e.to_string());
+            return;
+        }
+    };
+    rep.signature_algorithm = Some(signer.algorithm.name.clone());
+    if let Some(t) = signer.claimed_time {
+        rep.signing_time = Some(report::fmt_time(t));
+    }
+    // A valid signature timestamp proves the signature existed at its time.
+    let poe = match cms::timestamp_token(si) {
+        Ok(Some(token)) => check_timestamp(token, si.signature, opts, at, rep),
+        Ok(None) => None,
+        Err(e) => {
+            rep.warnings
+                .push(format!("signature timestamp unreadable: {e}"));
+            None
+        }
+    };
+    if let (Some(claimed), Some(poe)) = (signer.claimed_time, poe)
+        && claimed > poe + time::Duration::minutes(5)
+    {
+        rep.warnings
+            .push("the claimed signing time is after the timestamp".into());
+    }
+    validate_signer_path(
+        signer.certificate,
+        &sd.certificates,
+        Usage::DocumentSigning,
+        poe,
+        signer.claimed_time,
+        opts,
+        at,
+        rep,
+    );
+}
+
+/// Verifies a signature timestamp token; returns its time when it is valid.
+fn check_timestamp(
+    token: &[u8],
+    signature: &[u8],
+    opts: &Options,
+    at: OffsetDateTime,
+    rep: &mut SignatureReport,
+) -> Option<OffsetDateTime> {
+    let ts = match timestamp::verify_token(token, signature) {
+        Ok(ts) => ts,
+        Err(e) => {
+            rep.warnings
+                .push(format!("signature timestamp invalid, ignored: {e}"));
+            return None;
+        }
+    };
+    let tsa = Cert::parse(ts.signer.certificate)
+        .map(|c| c.subject_text())
+        .unwrap_or_default();
+    rep.timestamp = Some(Timestamp {
+        time: report::fmt_time(ts.info.gen_time),
+        tsa: tsa.clone(),
+    });
+    let mut sub = SignatureReport::new(String::new(), String::new());
+    validate_signer_path(
+        ts.signer.certificate,
+        &ts.certificates,
+        Usage::TimeStamping,
+        Some(ts.info.gen_time),
+        None,
+        opts,
+        at,
+        &mut sub,
+    );
+    if sub.passed() {
+        Some(ts.info.gen_time)
+    } else {
+        for e in sub.errors {
+            rep.warnings.push(format!(
+                "signature timestamp by {tsa} not trusted, ignored: {e}"
+            ));
+        }
+        None
+    }
+}
+
+/// A document timestamp (/SubFilter ETSI.RFC3161): the token's imprint is
+/// the digest of the signed ranges.
+fn check_document_timestamp(
+    doc: &Document<'_>,
+    ranges: &Ranges,
+    opts: &Options,
+    at: OffsetDateTime,
+    rep: &mut SignatureReport,
+) {
+    let len = match cms::first_element(&ranges.contents) {
+        Ok(t) => t.raw.len(),
+        Err(e) => {
+            rep.fail(SubIndication::FormatFailure, format!("/Contents: {e}"));
+            return;
+        }
+    };
+    let token = &ranges.contents[..len];
+    let imprint = |alg: DigestAlgorithm| digest_ranges(doc.data, &ranges.br, alg);
+    match timestamp::verify_token_with(token, &imprint) {
+        Ok(ts) => {
+            let tsa = Cert::parse(ts.signer.certificate).ok();
+            if let Some(c) = &tsa {
+                rep.signer = Some(Signer {
+                    subject: c.subject_text(),
+                    issuer: c.issuer_text(),
+                    serial: c.serial_hex(),
+                });
+            }
+            rep.digest_algorithm = Some(ts.info.imprint_algorithm.name().to_string());
+            rep.signature_algorithm = Some(ts.signer.algorithm.name.clone());
+            rep.signing_time = Some(report::fmt_time(ts.info.gen_time));
+            rep.timestamp = Some(Timestamp {
+                time: report::fmt_time(ts.info.gen_time),
+                tsa: tsa.map(|c| c.subject_text()).unwrap_or_default(),
+            });
+            validate_signer_path(
+                ts.signer.certificate,
+                &ts.certificates,
+                Usage::TimeStamping,
+                None,
+                Some(ts.info.gen_time),
+                opts,
+                at,
+                rep,
+            );
+        }
+        Err(e) => rep.fail(cms_subindication(&e), format!("document timestamp: {e}")),
+    }
+}
+
+/// Path, validity and revocation of a signer's certificate.
+///
+/// `poe` is a proven time of existence (a valid timestamp): validity and
+/// revocation are judged then. Without it they are judged at the validation
+/// time `at`, and a claimed signing time outside the certificate's validity
+/// is a failure of its own (a signature made with an expired certificate).
+#[allow(clippy::too_many_arguments)]
+fn validate_signer_path(
+    signer: &[u8],
+    pool: &[&[u8]],
+    usage: Usage,
+    poe: Option<OffsetDateTime>,
+    claimed: Option<OffsetDateTime>,
+    opts: &Options,
+    at: OffsetDateTime,
+    rep: &mut SignatureReport,
+) {
+    let path = match path::build(signer, pool, &opts.trust, usage) {
+        Ok(p) => p,
+        Err(e) => {
+            let sub = match e {
+                PathError::NoChain | PathError::Budget => SubIndication::NoCertificateChainFound,
+                PathError::Constraints(_) => SubIndication::ChainConstraintsFailure,
+                PathError::Crypto(_) => SubIndication::CryptoConstraintsFailure,
+            };
+            rep.fail(sub, e.to_string());
+            return;
+        }
+    };
+    let when = poe.unwrap_or(at);
+    if poe.is_none()
+        && let Some(claimed) = claimed
+        && let Err(e) = path.check_validity(claimed)
+    {
+        let sub = match e {
+            ValidityError::Expired { .. } => SubIndication::Expired,
+            ValidityError::NotYetValid { .. } => SubIndication::NotYetValid,
+        };
+        rep.fail(
+            sub,
+            format!("{e} (signing time {})", report::fmt_time(claimed)),
+        );
+        return;
+    }
+    if let Err(e) = path.check_validity(when) {
+        let sub = match (&e, poe) {
+            (ValidityError::NotYetValid { .. }, _) => SubIndication::NotYetValid,
+            (ValidityError::Expired { .. }, Some(_)) => SubIndication::Expired,
+            // Signed (as claimed) while valid, but nothing proves when.
+            (ValidityError::Expired { .. }, None) if claimed.is_some() => {
+                SubIndication::OutOfBoundsNoPoe
+            }
+            (ValidityError::Expired { .. }, None) => SubIndication::Expired,
+        };
+        rep.fail(
+            sub,
+            format!("{e} (validation time {})", report::fmt_time(when)),
+        );
+        return;
+    }
+    for pair in path.certs.windows(2) {
+        let (cert, issuer) = (&pair[0], &pair[1]);
+        match opts.crls.status(cert, issuer, &mut rep.warnings) {
+            Revocation::Revoked { date, reason } => {
+                if poe.is_some_and(|t| t < date) {
+                    rep.warnings.push(format!(
+                        "certificate {} was revoked on {}, after the timestamped signing time",
+                        cert.subject_text(),
+                        report::fmt_time(date)
+                    ));
+                    continue;
+                }
+                let reason = reason.map(|r| format!(" ({r})")).unwrap_or_default();
+                rep.fail(
+                    SubIndication::Revoked,
+                    format!(
+                        "certificate {} was revoked on {}{reason}",
+                        cert.subject_text(),
+                        report::fmt_time(date)
+                    ),
+                );
+                return;
+            }
+            Revocation::Good => {}
+            Revocation::Unknown if opts.crls.is_empty() => {
+                let note = "revocation not checked: no CRLs were given".to_string();
+                if !rep.warnings.contains(&note) {
+                    rep.warnings.push(note);
+                }
+            }
+            Revocation::Unknown => {
+                rep.warnings.push(format!(
+                    "revocation of {} not checked: no CRL from its issuer was given",
+                    cert.subject_text()
+                ));
+            }
+        }
+    }
+}
