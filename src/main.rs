@@ -11,11 +11,7 @@ use vanthu::pki::crl::CrlSet;
 use vanthu::verify::{self, Options};
 
 #[derive(Parser)]
-#[command(
-    name = "vanthu",
-    version,
-    about = "Digital signatures for official documents: verify signed PDFs"
-)]
+#[command(name = "vanthu", version, about = "Digital signatures for official documents: verify signed PDFs")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,13 +41,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Verify {
-            trust,
-            crl,
-            at,
-            json,
-            file,
-        } => run_verify(&trust, &crl, at.as_deref(), json, &file),
+        Command::Verify { trust, crl, at, json, file } => run_verify(&trust, &crl, at.as_deref(), json, &file),
     };
     ExitCode::from(code as u8)
 }
@@ -64,14 +54,11 @@ fn options(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>) -> Result<Optio
     let mut opts = Options::default();
     let mut store = TrustStore::new();
     for p in trust {
-        store
-            .add_pem(&read(p)?, &p.display().to_string())
-            .map_err(|e| e.to_string())?;
+        store.add_pem(&read(p)?, &p.display().to_string()).map_err(|e| e.to_string())?;
     }
     let mut crls = CrlSet::new();
     for p in crl {
-        crls.add(&read(p)?, &p.display().to_string())
-            .map_err(|e| e.to_string())?;
+        crls.add(&read(p)?, &p.display().to_string()).map_err(|e| e.to_string())?;
     }
     if let Some(at) = at {
         let t = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
@@ -83,13 +70,7 @@ fn options(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>) -> Result<Optio
     Ok(opts)
 }
 
-fn run_verify(
-    trust: &[PathBuf],
-    crl: &[PathBuf],
-    at: Option<&str>,
-    json: bool,
-    file: &Path,
-) -> i32 {
+fn run_verify(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>, json: bool, file: &Path) -> i32 {
     let opts = match options(trust, crl, at) {
         Ok(o) => o,
         Err(e) => {

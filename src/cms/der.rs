@@ -107,9 +107,7 @@ impl<'a> Reader<'a> {
             if rest.len() < n {
                 return Err(DerError::Truncated);
             }
-            let len = rest[..n]
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | b as usize);
+            let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
             (len, &rest[n..])
         };
         if rest.len() < len {
@@ -126,30 +124,19 @@ impl<'a> Reader<'a> {
     pub fn expect(&mut self, tag: u8) -> Result<Tlv<'a>, DerError> {
         let found = self.peek_tag().ok_or(DerError::Truncated)?;
         if found != tag {
-            return Err(DerError::UnexpectedTag {
-                expected: tag,
-                found,
-            });
+            return Err(DerError::UnexpectedTag { expected: tag, found });
         }
         self.any()
     }
 
     /// Reads the next element only if it carries `tag`.
     pub fn optional(&mut self, tag: u8) -> Result<Option<Tlv<'a>>, DerError> {
-        if self.peek_tag() == Some(tag) {
-            self.any().map(Some)
-        } else {
-            Ok(None)
-        }
+        if self.peek_tag() == Some(tag) { self.any().map(Some) } else { Ok(None) }
     }
 
     /// Fails unless every byte was consumed.
     pub fn finish(&self) -> Result<(), DerError> {
-        if self.data.is_empty() {
-            Ok(())
-        } else {
-            Err(DerError::TrailingData)
-        }
+        if self.data.is_empty() { Ok(()) } else { Err(DerError::TrailingData) }
     }
 }
 
@@ -188,19 +175,13 @@ pub fn oid_to_string(value: &[u8]) -> String {
             acc = 0;
         }
     }
-    arcs.iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(".")
+    arcs.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
 }
 
 /// Reads an AlgorithmIdentifier: the OID value and the raw parameters, if any.
 pub fn algorithm_identifier<'a>(tlv: Tlv<'a>) -> Result<(Oid<'a>, Option<Tlv<'a>>), DerError> {
     if tlv.tag != tag::SEQUENCE {
-        return Err(DerError::UnexpectedTag {
-            expected: tag::SEQUENCE,
-            found: tlv.tag,
-        });
+        return Err(DerError::UnexpectedTag { expected: tag::SEQUENCE, found: tlv.tag });
     }
     let mut r = tlv.reader();
     let oid = r.expect(tag::OID)?;
@@ -213,22 +194,14 @@ pub fn algorithm_identifier<'a>(tlv: Tlv<'a>) -> Result<(Oid<'a>, Option<Tlv<'a>
 /// (`YYMMDDHHMMSSZ`, `YYYYMMDDHHMMSS[.f]Z`).
 pub fn parse_time(tlv: &Tlv<'_>) -> Result<time::OffsetDateTime, DerError> {
     let s = std::str::from_utf8(tlv.value).map_err(|_| DerError::Malformed("time"))?;
-    let s = s
-        .strip_suffix('Z')
-        .ok_or(DerError::Malformed("time zone"))?;
+    let s = s.strip_suffix('Z').ok_or(DerError::Malformed("time zone"))?;
     let (year, rest) = match tlv.tag {
         tag::UTC_TIME => {
-            let yy: i32 = s
-                .get(..2)
-                .and_then(|v| v.parse().ok())
-                .ok_or(DerError::Malformed("time"))?;
+            let yy: i32 = s.get(..2).and_then(|v| v.parse().ok()).ok_or(DerError::Malformed("time"))?;
             (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &s[2..])
         }
         tag::GENERALIZED_TIME => {
-            let yyyy: i32 = s
-                .get(..4)
-                .and_then(|v| v.parse().ok())
-                .ok_or(DerError::Malformed("time"))?;
+            let yyyy: i32 = s.get(..4).and_then(|v| v.parse().ok()).ok_or(DerError::Malformed("time"))?;
             (yyyy, &s[4..])
         }
         _ => return Err(DerError::Malformed("time tag")),
@@ -240,23 +213,18 @@ pub fn parse_time(tlv: &Tlv<'_>) -> Result<time::OffsetDateTime, DerError> {
     if main.len() != 10 || !main.bytes().all(|b| b.is_ascii_digit()) {
         return Err(DerError::Malformed("time"));
     }
-    let num =
-        |i: usize| -> u8 { (main.as_bytes()[i] - b'0') * 10 + (main.as_bytes()[i + 1] - b'0') };
+    let num = |i: usize| -> u8 { (main.as_bytes()[i] - b'0') * 10 + (main.as_bytes()[i + 1] - b'0') };
     let month = time::Month::try_from(num(0)).map_err(|_| DerError::Malformed("time month"))?;
-    let date = time::Date::from_calendar_date(year, month, num(2))
-        .map_err(|_| DerError::Malformed("time date"))?;
+    let date = time::Date::from_calendar_date(year, month, num(2)).map_err(|_| DerError::Malformed("time date"))?;
     let mut nanos = 0u32;
     if let Some(f) = frac {
         if f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
             return Err(DerError::Malformed("time fraction"));
         }
-        let v: u32 = f
-            .parse()
-            .map_err(|_| DerError::Malformed("time fraction"))?;
+        let v: u32 = f.parse().map_err(|_| DerError::Malformed("time fraction"))?;
         nanos = v * 10u32.pow(9 - f.len() as u32);
     }
-    let t = time::Time::from_hms_nano(num(4), num(6), num(8), nanos)
-        .map_err(|_| DerError::Malformed("time of day"))?;
+    let t = time::Time::from_hms_nano(num(4), num(6), num(8), nanos).map_err(|_| DerError::Malformed("time of day"))?;
     Ok(time::PrimitiveDateTime::new(date, t).assume_utc())
 }
 
@@ -277,43 +245,23 @@ mod tests {
 
     #[test]
     fn refuses_indefinite_and_overlong() {
-        assert_eq!(
-            parse_prefix(&[0x30, 0x80, 0, 0]).unwrap_err(),
-            DerError::BadLength
-        );
-        assert_eq!(
-            parse_prefix(&[0x04, 0x84, 0xFF, 0xFF, 0xFF, 0xFF]).unwrap_err(),
-            DerError::Truncated
-        );
-        assert_eq!(
-            parse_prefix(&[0x04, 0x02, 0x00]).unwrap_err(),
-            DerError::Truncated
-        );
+        assert_eq!(parse_prefix(&[0x30, 0x80, 0, 0]).unwrap_err(), DerError::BadLength);
+        assert_eq!(parse_prefix(&[0x04, 0x84, 0xFF, 0xFF, 0xFF, 0xFF]).unwrap_err(), DerError::Truncated);
+        assert_eq!(parse_prefix(&[0x04, 0x02, 0x00]).unwrap_err(), DerError::Truncated);
     }
 
     #[test]
     fn oid_text() {
-        assert_eq!(
-            oid_to_string(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02]),
-            "1.2.840.113549.1.7.2"
-        );
+        assert_eq!(oid_to_string(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02]), "1.2.840.113549.1.7.2");
     }
 
     #[test]
     fn times() {
-        let t = Tlv {
-            tag: tag::GENERALIZED_TIME,
-            value: b"20260305073000.25Z",
-            raw: &[],
-        };
+        let t = Tlv { tag: tag::GENERALIZED_TIME, value: b"20260305073000.25Z", raw: &[] };
         let v = parse_time(&t).unwrap();
         assert_eq!(v.year(), 2026);
         assert_eq!(v.millisecond(), 250);
-        let t = Tlv {
-            tag: tag::UTC_TIME,
-            value: b"491231235959Z",
-            raw: &[],
-        };
+        let t = Tlv { tag: tag::UTC_TIME, value: b"491231235959Z", raw: &[] };
         assert_eq!(parse_time(&t).unwrap().year(), 2049);
     }
 }

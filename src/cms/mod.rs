@@ -18,26 +18,16 @@ use thiserror::Error;
 pub mod oid {
     use super::Oid;
     pub const DATA: Oid<'static> = Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x01]);
-    pub const SIGNED_DATA: Oid<'static> =
-        Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02]);
-    pub const CONTENT_TYPE: Oid<'static> =
-        Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x03]);
-    pub const MESSAGE_DIGEST: Oid<'static> =
-        Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x04]);
-    pub const SIGNING_TIME: Oid<'static> =
-        Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x05]);
-    pub const SIGNING_CERTIFICATE: Oid<'static> = Oid(&[
-        0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x02, 0x0C,
-    ]);
-    pub const SIGNING_CERTIFICATE_V2: Oid<'static> = Oid(&[
-        0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x02, 0x2F,
-    ]);
-    pub const TIMESTAMP_TOKEN: Oid<'static> = Oid(&[
-        0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x02, 0x0E,
-    ]);
-    pub const TST_INFO: Oid<'static> = Oid(&[
-        0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01, 0x04,
-    ]);
+    pub const SIGNED_DATA: Oid<'static> = Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02]);
+    pub const CONTENT_TYPE: Oid<'static> = Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x03]);
+    pub const MESSAGE_DIGEST: Oid<'static> = Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x04]);
+    pub const SIGNING_TIME: Oid<'static> = Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x05]);
+    pub const SIGNING_CERTIFICATE: Oid<'static> =
+        Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x02, 0x0C]);
+    pub const SIGNING_CERTIFICATE_V2: Oid<'static> =
+        Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x02, 0x2F]);
+    pub const TIMESTAMP_TOKEN: Oid<'static> = Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x02, 0x0E]);
+    pub const TST_INFO: Oid<'static> = Oid(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01, 0x04]);
 }
 
 /// Most certificates we accept inside one SignedData.
@@ -155,15 +145,7 @@ pub fn parse_signed_data(input: &[u8]) -> Result<(SignedData<'_>, usize), CmsErr
         }
         signer_infos.push(parse_signer_info(sr.expect(tag::SEQUENCE)?)?);
     }
-    Ok((
-        SignedData {
-            econtent_type,
-            econtent,
-            certificates,
-            signer_infos,
-        },
-        ci.raw.len(),
-    ))
+    Ok((SignedData { econtent_type, econtent, certificates, signer_infos }, ci.raw.len()))
 }
 
 fn parse_signer_info(tlv: Tlv<'_>) -> Result<SignerInfo<'_>, CmsError> {
@@ -181,8 +163,7 @@ fn parse_signer_info(tlv: Tlv<'_>) -> Result<SignerInfo<'_>, CmsError> {
     };
     let (digest_algorithm, _) = der::algorithm_identifier(r.expect(tag::SEQUENCE)?)?;
     let signed_attrs = r.optional(tag::ctx_cons(0))?;
-    let (signature_algorithm, signature_params) =
-        der::algorithm_identifier(r.expect(tag::SEQUENCE)?)?;
+    let (signature_algorithm, signature_params) = der::algorithm_identifier(r.expect(tag::SEQUENCE)?)?;
     let signature = r.expect(tag::OCTET_STRING)?.value;
     let unsigned_attrs = r.optional(tag::ctx_cons(1))?;
     r.finish()?;
@@ -267,10 +248,7 @@ pub fn signer_digest(si: &SignerInfo<'_>) -> Result<DigestAlgorithm, CmsError> {
 ///
 /// Order matters for the report: structure first, then the digest (a
 /// mismatch is a HASH_FAILURE), then the signature (SIG_CRYPTO_FAILURE).
-pub fn verify_signer<'a>(
-    sd: &SignedData<'a>,
-    content_digest: &[u8],
-) -> Result<VerifiedSigner<'a>, CmsError> {
+pub fn verify_signer<'a>(sd: &SignedData<'a>, content_digest: &[u8]) -> Result<VerifiedSigner<'a>, CmsError> {
     let [si] = sd.signer_infos.as_slice() else {
         return Err(CmsError::SignerCount(sd.signer_infos.len()));
     };
@@ -293,8 +271,7 @@ pub fn verify_signer<'a>(
             message_digest = Some(v.value);
         } else if t == oid::SIGNING_TIME {
             let v = single_value(values, "signingTime")?;
-            claimed_time =
-                Some(der::parse_time(&v).map_err(|_| CmsError::BadAttribute("signingTime"))?);
+            claimed_time = Some(der::parse_time(&v).map_err(|_| CmsError::BadAttribute("signingTime"))?);
         } else if t == oid::SIGNING_CERTIFICATE_V2 {
             ess = Some((single_value(values, "signingCertificateV2")?, true));
         } else if t == oid::SIGNING_CERTIFICATE {
@@ -324,22 +301,13 @@ pub fn verify_signer<'a>(
         &signed,
         si.signature,
     )?;
-    Ok(VerifiedSigner {
-        certificate,
-        digest,
-        algorithm,
-        claimed_time,
-    })
+    Ok(VerifiedSigner { certificate, digest, algorithm, claimed_time })
 }
 
 /// ESS signing-certificate(-v2): the first ESSCertID must hash to the signer's
 /// certificate, binding the signature to it (no certificate substitution).
 fn check_signing_certificate(value: Tlv<'_>, v2: bool, certificate: &[u8]) -> Result<(), CmsError> {
-    let name = if v2 {
-        "signingCertificateV2"
-    } else {
-        "signingCertificate"
-    };
+    let name = if v2 { "signingCertificateV2" } else { "signingCertificate" };
     let bad = |_| CmsError::BadAttribute(name);
     let mut r = value.reader();
     let certs = r.expect(tag::SEQUENCE).map_err(bad)?;
@@ -347,19 +315,14 @@ fn check_signing_certificate(value: Tlv<'_>, v2: bool, certificate: &[u8]) -> Re
     let mut fr = first.reader();
     let (alg, hash): (&'static ring::digest::Algorithm, &[u8]) = if v2 {
         let alg = match fr.optional(tag::SEQUENCE).map_err(bad)? {
-            Some(a) => {
-                DigestAlgorithm::from_oid(der::algorithm_identifier(a).map_err(bad)?.0)?.ring()
-            }
+            Some(a) => DigestAlgorithm::from_oid(der::algorithm_identifier(a).map_err(bad)?.0)?.ring(),
             None => &ring::digest::SHA256,
         };
         (alg, fr.expect(tag::OCTET_STRING).map_err(bad)?.value)
     } else {
         // ESS v1 identifies the certificate by SHA-1; this is a lookup, not a
         // security-relevant signature, so the legacy digest is acceptable here.
-        (
-            &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            fr.expect(tag::OCTET_STRING).map_err(bad)?.value,
-        )
+        (&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, fr.expect(tag::OCTET_STRING).map_err(bad)?.value)
     };
     if ring::digest::digest(alg, certificate).as_ref() != hash {
         return Err(CmsError::SigningCertificateMismatch);

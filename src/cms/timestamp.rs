@@ -29,13 +29,7 @@ pub fn parse_tst_info(data: &[u8]) -> Result<TstInfo<'_>, CmsError> {
     let serial = r.expect(tag::INTEGER)?.value;
     let gt = r.expect(tag::GENERALIZED_TIME)?;
     let gen_time = der::parse_time(&gt)?;
-    Ok(TstInfo {
-        policy,
-        imprint_algorithm,
-        imprint,
-        serial,
-        gen_time,
-    })
+    Ok(TstInfo { policy, imprint_algorithm, imprint, serial, gen_time })
 }
 
 /// A timestamp token whose TSA signature verified and whose imprint matches.
@@ -49,10 +43,7 @@ pub struct VerifiedTimestamp<'a> {
 /// Verifies a timestamp token over `stamped` (for a signature timestamp, the
 /// value of the signer info's signature). The TSA's certificate path is the
 /// caller's business: it uses the same trust store as the signature.
-pub fn verify_token<'a>(
-    token: &'a [u8],
-    stamped: &[u8],
-) -> Result<VerifiedTimestamp<'a>, CmsError> {
+pub fn verify_token<'a>(token: &'a [u8], stamped: &[u8]) -> Result<VerifiedTimestamp<'a>, CmsError> {
     verify_token_with(token, &|alg: DigestAlgorithm| alg.digest(stamped))
 }
 
@@ -76,9 +67,5 @@ pub fn verify_token_with<'a>(
     if info.imprint != imprint_of(info.imprint_algorithm).as_slice() {
         return Err(CmsError::DigestMismatch);
     }
-    Ok(VerifiedTimestamp {
-        info,
-        signer,
-        certificates: sd.certificates.clone(),
-    })
+    Ok(VerifiedTimestamp { info, signer, certificates: sd.certificates.clone() })
 }

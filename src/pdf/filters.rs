@@ -30,10 +30,7 @@ pub fn decode(dict: &Dict, raw: &[u8], budget: &Budget) -> Result<Vec<u8>, PdfEr
                 }
             }
             other => {
-                return Err(PdfError::Unsupported(format!(
-                    "stream filter /{}",
-                    String::from_utf8_lossy(other)
-                )));
+                return Err(PdfError::Unsupported(format!("stream filter /{}", String::from_utf8_lossy(other))));
             }
         };
     }
@@ -49,10 +46,7 @@ fn inflate(data: &[u8], budget: &Budget) -> Result<Vec<u8>, PdfError> {
         // Truncated or slightly damaged streams are common; keep what inflated.
         Err(_) if !out.is_empty() => {}
         Err(e) => {
-            return Err(PdfError::Syntax {
-                offset: 0,
-                what: format!("FlateDecode: {e}"),
-            });
+            return Err(PdfError::Syntax { offset: 0, what: format!("FlateDecode: {e}") });
         }
     }
     if out.len() > allowance {
@@ -64,10 +58,7 @@ fn inflate(data: &[u8], budget: &Budget) -> Result<Vec<u8>, PdfError> {
 
 /// PNG predictors (Predictor >= 10) as used by cross-reference streams.
 fn predict(data: Vec<u8>, params: &Object) -> Result<Vec<u8>, PdfError> {
-    let predictor = params
-        .get(b"Predictor")
-        .and_then(Object::as_int)
-        .unwrap_or(1);
+    let predictor = params.get(b"Predictor").and_then(Object::as_int).unwrap_or(1);
     if predictor == 1 {
         return Ok(data);
     }
@@ -75,15 +66,9 @@ fn predict(data: Vec<u8>, params: &Object) -> Result<Vec<u8>, PdfError> {
         return Err(PdfError::Unsupported(format!("predictor {predictor}")));
     }
     let colors = params.get(b"Colors").and_then(Object::as_int).unwrap_or(1);
-    let bpc = params
-        .get(b"BitsPerComponent")
-        .and_then(Object::as_int)
-        .unwrap_or(8);
+    let bpc = params.get(b"BitsPerComponent").and_then(Object::as_int).unwrap_or(8);
     let columns = params.get(b"Columns").and_then(Object::as_int).unwrap_or(1);
-    if !(1..=32).contains(&colors)
-        || ![1, 2, 4, 8, 16].contains(&bpc)
-        || !(1..=1 << 20).contains(&columns)
-    {
+    if !(1..=32).contains(&colors) || ![1, 2, 4, 8, 16].contains(&bpc) || !(1..=1 << 20).contains(&columns) {
         return Err(PdfError::Unsupported("predictor parameters".into()));
     }
     let bpp = ((colors * bpc + 7) / 8) as usize;
@@ -108,10 +93,7 @@ fn predict(data: Vec<u8>, params: &Object) -> Result<Vec<u8>, PdfError> {
                 3 => cur[i].wrapping_add(((u16::from(left) + u16::from(up)) / 2) as u8),
                 4 => cur[i].wrapping_add(paeth(left, up, up_left)),
                 _ => {
-                    return Err(PdfError::Syntax {
-                        offset: 0,
-                        what: "bad PNG predictor row".into(),
-                    });
+                    return Err(PdfError::Syntax { offset: 0, what: "bad PNG predictor row".into() });
                 }
             };
         }
@@ -123,11 +105,7 @@ fn predict(data: Vec<u8>, params: &Object) -> Result<Vec<u8>, PdfError> {
 
 fn paeth(a: u8, b: u8, c: u8) -> u8 {
     let p = i16::from(a) + i16::from(b) - i16::from(c);
-    let (pa, pb, pc) = (
-        (p - i16::from(a)).abs(),
-        (p - i16::from(b)).abs(),
-        (p - i16::from(c)).abs(),
-    );
+    let (pa, pb, pc) = ((p - i16::from(a)).abs(), (p - i16::from(b)).abs(), (p - i16::from(c)).abs());
     if pa <= pb && pa <= pc {
         a
     } else if pb <= pc {

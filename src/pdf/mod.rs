@@ -81,12 +81,7 @@ pub struct Budget {
 impl Budget {
     pub fn new(limits: Limits) -> Self {
         let deadline = Instant::now() + limits.time;
-        Budget {
-            limits,
-            deadline,
-            inflated: Cell::new(0),
-            objects: Cell::new(0),
-        }
+        Budget { limits, deadline, inflated: Cell::new(0), objects: Cell::new(0) }
     }
 
     pub fn limits(&self) -> &Limits {
@@ -94,11 +89,7 @@ impl Budget {
     }
 
     fn inflate_allowance(&self) -> usize {
-        self.limits.max_inflated_stream.min(
-            self.limits
-                .max_inflated_total
-                .saturating_sub(self.inflated.get()),
-        )
+        self.limits.max_inflated_stream.min(self.limits.max_inflated_total.saturating_sub(self.inflated.get()))
     }
 
     fn spend_inflated(&self, n: usize) -> Result<(), PdfError> {
@@ -121,11 +112,7 @@ impl Budget {
     }
 
     pub fn check_time(&self) -> Result<(), PdfError> {
-        if Instant::now() > self.deadline {
-            Err(PdfError::Timeout)
-        } else {
-            Ok(())
-        }
+        if Instant::now() > self.deadline { Err(PdfError::Timeout) } else { Ok(()) }
     }
 }
 
@@ -163,12 +150,7 @@ impl<'a> Document<'a> {
             return Err(PdfError::NotPdf);
         }
         let xref = Xref::load(data, budget)?;
-        let doc = Document {
-            data,
-            xref,
-            budget,
-            objstms: RefCell::new(HashMap::new()),
-        };
+        let doc = Document { data, xref, budget, objstms: RefCell::new(HashMap::new()) };
         if doc.trailer_get(b"Encrypt").is_some() {
             return Err(PdfError::Encrypted);
         }
@@ -177,28 +159,17 @@ impl<'a> Document<'a> {
 
     /// A trailer entry from the newest section that has it.
     pub fn trailer_get(&self, key: &[u8]) -> Option<&Object> {
-        self.xref
-            .sections
-            .iter()
-            .find_map(|s| dict_get(&s.trailer, key))
+        self.xref.sections.iter().find_map(|s| dict_get(&s.trailer, key))
     }
 
     /// The trailer entry as of a view.
     pub fn trailer_get_in(&self, key: &[u8], view: View) -> Option<&Object> {
-        self.xref
-            .sections
-            .iter()
-            .filter(|s| view.sees(s.offset))
-            .find_map(|s| dict_get(&s.trailer, key))
+        self.xref.sections.iter().filter(|s| view.sees(s.offset)).find_map(|s| dict_get(&s.trailer, key))
     }
 
     /// The cross-reference entry for `num` in `view`.
     pub fn entry(&self, num: u32, view: View) -> Option<Entry> {
-        self.xref
-            .sections
-            .iter()
-            .filter(|s| view.sees(s.offset))
-            .find_map(|s| s.entries.get(&num).copied())
+        self.xref.sections.iter().filter(|s| view.sees(s.offset)).find_map(|s| s.entries.get(&num).copied())
     }
 
     /// Loads object `r` as seen in `view`; `None` when absent or free.
@@ -236,22 +207,18 @@ impl<'a> Document<'a> {
             Entry::InUse { offset, .. } => {
                 let (r, obj) = self.parse_indirect(offset)?;
                 if r.num != num {
-                    return Err(PdfError::Xref(format!(
-                        "object {num} expected at byte {offset}, found {}",
-                        r.num
-                    )));
+                    return Err(PdfError::Xref(format!("object {num} expected at byte {offset}, found {}", r.num)));
                 }
                 Ok(obj)
             }
             Entry::Compressed { stream, index } => {
                 let stm = self.objstm(stream, view)?;
-                let &(n, off) = stm.index.get(index as usize).ok_or_else(|| {
-                    PdfError::Xref(format!("object stream {stream} has no index {index}"))
-                })?;
+                let &(n, off) = stm
+                    .index
+                    .get(index as usize)
+                    .ok_or_else(|| PdfError::Xref(format!("object stream {stream} has no index {index}")))?;
                 if n != num {
-                    return Err(PdfError::Xref(format!(
-                        "object stream {stream} index {index} holds {n}, not {num}"
-                    )));
+                    return Err(PdfError::Xref(format!("object stream {stream} index {index} holds {n}, not {num}")));
                 }
                 Parser::new(&stm.data, off).object(0)
             }
@@ -267,20 +234,12 @@ impl<'a> Document<'a> {
         }
         let (_, obj) = self.parse_indirect(offset)?;
         let Object::Stream(s) = obj else {
-            return Err(PdfError::Xref(format!(
-                "object {stream} is not an object stream"
-            )));
+            return Err(PdfError::Xref(format!("object {stream} is not an object stream")));
         };
-        let n = dict_get(&s.dict, b"N")
-            .and_then(Object::as_int)
-            .unwrap_or(-1);
-        let first = dict_get(&s.dict, b"First")
-            .and_then(Object::as_int)
-            .unwrap_or(-1);
+        let n = dict_get(&s.dict, b"N").and_then(Object::as_int).unwrap_or(-1);
+        let first = dict_get(&s.dict, b"First").and_then(Object::as_int).unwrap_or(-1);
         if !(0..=1_000_000).contains(&n) || first < 0 {
-            return Err(PdfError::Xref(format!(
-                "object stream {stream} has a bad header"
-            )));
+            return Err(PdfError::Xref(format!("object stream {stream} has a bad header")));
         }
         let data = filters::decode(&s.dict, &self.data[s.data.0..s.data.1], self.budget)?;
         let first = first as usize;
@@ -288,16 +247,10 @@ impl<'a> Document<'a> {
         let mut index = Vec::with_capacity(n as usize);
         for _ in 0..n {
             let (Some(num), Some(off)) = (p.uint(), p.uint()) else {
-                return Err(PdfError::Xref(format!(
-                    "object stream {stream} has a bad index"
-                )));
+                return Err(PdfError::Xref(format!("object stream {stream} has a bad index")));
             };
-            let at = first
-                .checked_add(off as usize)
-                .filter(|&a| a <= data.len() && num <= u32::MAX as u64);
-            let at = at.ok_or_else(|| {
-                PdfError::Xref(format!("object stream {stream} has a bad offset"))
-            })?;
+            let at = first.checked_add(off as usize).filter(|&a| a <= data.len() && num <= u32::MAX as u64);
+            let at = at.ok_or_else(|| PdfError::Xref(format!("object stream {stream} has a bad offset")))?;
             index.push((num as u32, at));
         }
         let stm = Rc::new(ObjStm { data, index });
@@ -333,11 +286,7 @@ impl View {
 /// Parses an indirect object at `offset` of `data`. A stream's /Length is
 /// trusted only when `endstream` follows it; otherwise the data runs to the
 /// next `endstream` keyword.
-pub fn parse_indirect_at(
-    data: &[u8],
-    offset: usize,
-    doc: Option<&Document<'_>>,
-) -> Result<(ObjRef, Object), PdfError> {
+pub fn parse_indirect_at(data: &[u8], offset: usize, doc: Option<&Document<'_>>) -> Result<(ObjRef, Object), PdfError> {
     parse_indirect_span(data, offset, doc).map(|(r, o, _)| (r, o))
 }
 
@@ -349,27 +298,16 @@ pub fn parse_indirect_span(
     doc: Option<&Document<'_>>,
 ) -> Result<(ObjRef, Object, usize), PdfError> {
     if offset >= data.len() {
-        return Err(PdfError::Xref(format!(
-            "object offset {offset} beyond end of file"
-        )));
+        return Err(PdfError::Xref(format!("object offset {offset} beyond end of file")));
     }
     let mut p = Parser::new(data, offset);
     let (Some(num), Some(generation)) = (p.uint(), p.uint()) else {
-        return Err(PdfError::Syntax {
-            offset,
-            what: "expected an object header".into(),
-        });
+        return Err(PdfError::Syntax { offset, what: "expected an object header".into() });
     };
     if num > u32::MAX as u64 || generation > u16::MAX as u64 || !p.keyword(b"obj") {
-        return Err(PdfError::Syntax {
-            offset,
-            what: "expected an object header".into(),
-        });
+        return Err(PdfError::Syntax { offset, what: "expected an object header".into() });
     }
-    let r = ObjRef {
-        num: num as u32,
-        generation: generation as u16,
-    };
+    let r = ObjRef { num: num as u32, generation: generation as u16 };
     let obj = p.object(0)?;
     let Object::Dict(dict) = obj else {
         return Ok((r, obj, p.pos));
@@ -388,12 +326,9 @@ pub fn parse_indirect_span(
     }
     let declared = match (dict_get(&dict, b"Length"), doc) {
         (Some(Object::Int(n)), _) => usize::try_from(*n).ok(),
-        (Some(Object::Ref(lr)), Some(d)) if lr.num != r.num => d
-            .get(*lr)
-            .ok()
-            .flatten()
-            .and_then(|o| o.as_int())
-            .and_then(|n| usize::try_from(n).ok()),
+        (Some(Object::Ref(lr)), Some(d)) if lr.num != r.num => {
+            d.get(*lr).ok().flatten().and_then(|o| o.as_int()).and_then(|n| usize::try_from(n).ok())
+        }
         _ => None,
     };
     let ends_there = |end: usize| {
@@ -403,12 +338,8 @@ pub fn parse_indirect_span(
     let end = match declared.and_then(|n| start.checked_add(n)) {
         Some(end) if ends_there(end) => end,
         _ => {
-            let found = memchr::memmem::find(&data[start..], b"endstream").ok_or_else(|| {
-                PdfError::Syntax {
-                    offset,
-                    what: "stream without endstream".into(),
-                }
-            })?;
+            let found = memchr::memmem::find(&data[start..], b"endstream")
+                .ok_or_else(|| PdfError::Syntax { offset, what: "stream without endstream".into() })?;
             let mut end = start + found;
             if end > start && data[end - 1] == b'\n' {
                 end -= 1;
@@ -421,12 +352,5 @@ pub fn parse_indirect_span(
     };
     let mut q = Parser::new(data, end);
     q.keyword(b"endstream");
-    Ok((
-        r,
-        Object::Stream(object::Stream {
-            dict,
-            data: (start, end),
-        }),
-        q.pos,
-    ))
+    Ok((r, Object::Stream(object::Stream { dict, data: (start, end) }), q.pos))
 }

@@ -111,19 +111,13 @@ impl Object {
 
     /// Structural equality that ignores where things sit in the file; stream
     /// data is compared through `data_of`.
-    pub fn same_as(
-        &self,
-        other: &Object,
-        data_of: &dyn Fn(&Stream, bool) -> Option<Vec<u8>>,
-    ) -> bool {
+    pub fn same_as(&self, other: &Object, data_of: &dyn Fn(&Stream, bool) -> Option<Vec<u8>>) -> bool {
         match (self, other) {
             (Object::Null, Object::Null) => true,
             (Object::Bool(a), Object::Bool(b)) => a == b,
             (Object::Int(a), Object::Int(b)) => a == b,
             (Object::Real(a), Object::Real(b)) => a == b,
-            (Object::Int(a), Object::Real(b)) | (Object::Real(b), Object::Int(a)) => {
-                (*a as f64) == *b
-            }
+            (Object::Int(a), Object::Real(b)) | (Object::Real(b), Object::Int(a)) => (*a as f64) == *b,
             (Object::Name(a), Object::Name(b)) => a == b,
             (Object::Str(a), Object::Str(b)) => a.bytes == b.bytes,
             (Object::Ref(a), Object::Ref(b)) => a == b,
@@ -144,9 +138,7 @@ impl Object {
 
 /// Dictionary equality regardless of key order.
 pub fn dicts_same(a: &Dict, b: &Dict, data_of: &dyn Fn(&Stream, bool) -> Option<Vec<u8>>) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .all(|(k, v)| dict_get(b, k).is_some_and(|w| v.same_as(w, data_of)))
+    a.len() == b.len() && a.iter().all(|(k, v)| dict_get(b, k).is_some_and(|w| v.same_as(w, data_of)))
 }
 
 pub(crate) fn is_whitespace(b: u8) -> bool {
@@ -154,10 +146,7 @@ pub(crate) fn is_whitespace(b: u8) -> bool {
 }
 
 pub(crate) fn is_delimiter(b: u8) -> bool {
-    matches!(
-        b,
-        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
-    )
+    matches!(b, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
 }
 
 fn is_regular(b: u8) -> bool {
@@ -176,10 +165,7 @@ impl<'a> Parser<'a> {
     }
 
     fn err(&self, what: &str) -> PdfError {
-        PdfError::Syntax {
-            offset: self.pos,
-            what: what.to_string(),
-        }
+        PdfError::Syntax { offset: self.pos, what: what.to_string() }
     }
 
     /// Skips whitespace and comments.
@@ -328,10 +314,7 @@ impl<'a> Parser<'a> {
                 break;
             }
             if b == b'#'
-                && let Some(v) = self
-                    .buf
-                    .get(self.pos + 1..self.pos + 3)
-                    .and_then(|h| hex_pair(h[0], h[1]))
+                && let Some(v) = self.buf.get(self.pos + 1..self.pos + 3).and_then(|h| hex_pair(h[0], h[1]))
             {
                 out.push(v);
                 self.pos += 3;
@@ -350,10 +333,7 @@ impl<'a> Parser<'a> {
         let mut level = 1usize;
         loop {
             let Some(&b) = self.buf.get(self.pos) else {
-                return Err(PdfError::Syntax {
-                    offset: start,
-                    what: "unterminated string".into(),
-                });
+                return Err(PdfError::Syntax { offset: start, what: "unterminated string".into() });
             };
             self.pos += 1;
             match b {
@@ -404,31 +384,22 @@ impl<'a> Parser<'a> {
                 _ => out.push(b),
             }
         }
-        Ok(PdfString {
-            bytes: out,
-            hex: false,
-            span: (start, self.pos),
-        })
+        Ok(PdfString { bytes: out, hex: false, span: (start, self.pos) })
     }
 
     fn hex_string(&mut self) -> Result<PdfString, PdfError> {
         let start = self.pos;
         self.pos += 1;
         let rest = &self.buf[self.pos..];
-        let end = memchr::memchr(b'>', rest).ok_or_else(|| PdfError::Syntax {
-            offset: start,
-            what: "unterminated hex string".into(),
-        })?;
+        let end = memchr::memchr(b'>', rest)
+            .ok_or_else(|| PdfError::Syntax { offset: start, what: "unterminated hex string".into() })?;
         let mut out = Vec::with_capacity(end / 2);
         let mut high: Option<u8> = None;
         for &c in &rest[..end] {
             if is_whitespace(c) {
                 continue;
             }
-            let v = hex_val(c).ok_or_else(|| PdfError::Syntax {
-                offset: start,
-                what: "bad hex string".into(),
-            })?;
+            let v = hex_val(c).ok_or_else(|| PdfError::Syntax { offset: start, what: "bad hex string".into() })?;
             match high.take() {
                 Some(h) => out.push(h << 4 | v),
                 None => high = Some(v),
@@ -438,11 +409,7 @@ impl<'a> Parser<'a> {
             out.push(h << 4);
         }
         self.pos += end + 1;
-        Ok(PdfString {
-            bytes: out,
-            hex: true,
-            span: (start, self.pos),
-        })
+        Ok(PdfString { bytes: out, hex: true, span: (start, self.pos) })
     }
 
     fn number_or_ref(&mut self) -> Result<Object, PdfError> {
@@ -456,23 +423,14 @@ impl<'a> Parser<'a> {
                 && g <= u16::MAX as u64
                 && self.keyword(b"R")
             {
-                return Ok(Object::Ref(ObjRef {
-                    num: n as u32,
-                    generation: g as u16,
-                }));
+                return Ok(Object::Ref(ObjRef { num: n as u32, generation: g as u16 }));
             }
             self.pos = save;
             return i64::try_from(n)
                 .map(Object::Int)
-                .map_err(|_| PdfError::Syntax {
-                    offset: start,
-                    what: "integer too large".into(),
-                });
+                .map_err(|_| PdfError::Syntax { offset: start, what: "integer too large".into() });
         }
-        let s = std::str::from_utf8(t).map_err(|_| PdfError::Syntax {
-            offset: start,
-            what: "bad number".into(),
-        })?;
+        let s = std::str::from_utf8(t).map_err(|_| PdfError::Syntax { offset: start, what: "bad number".into() })?;
         if let Ok(i) = s.parse::<i64>() {
             return Ok(Object::Int(i));
         }
@@ -484,15 +442,9 @@ impl<'a> Parser<'a> {
                 cleaned
                     .parse::<f64>()
                     .map(Object::Real)
-                    .map_err(|_| PdfError::Syntax {
-                        offset: start,
-                        what: "bad number".into(),
-                    })
+                    .map_err(|_| PdfError::Syntax { offset: start, what: "bad number".into() })
             }
-            _ => Err(PdfError::Syntax {
-                offset: start,
-                what: "bad number".into(),
-            }),
+            _ => Err(PdfError::Syntax { offset: start, what: "bad number".into() }),
         }
     }
 }
@@ -501,9 +453,7 @@ fn parse_uint(t: &[u8]) -> Option<u64> {
     if t.is_empty() || t.len() > 19 || !t.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    t.iter().try_fold(0u64, |a, &d| {
-        a.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })
+    t.iter().try_fold(0u64, |a, &d| a.checked_mul(10)?.checked_add(u64::from(d - b'0')))
 }
 
 fn hex_val(c: u8) -> Option<u8> {
@@ -529,17 +479,9 @@ mod tests {
 
     #[test]
     fn parses_dict_with_refs_and_strings() {
-        let o = parse(
-            b"<< /Type /Sig /ByteRange [0 10 20 30] /Contents <0A0b> /V 12 0 R /M (D:2026\\051) >>",
-        );
+        let o = parse(b"<< /Type /Sig /ByteRange [0 10 20 30] /Contents <0A0b> /V 12 0 R /M (D:2026\\051) >>");
         assert!(o.has_name(b"Type", b"Sig"));
-        assert_eq!(
-            o.get(b"V").and_then(Object::as_ref),
-            Some(ObjRef {
-                num: 12,
-                generation: 0
-            })
-        );
+        assert_eq!(o.get(b"V").and_then(Object::as_ref), Some(ObjRef { num: 12, generation: 0 }));
         match o.get(b"Contents") {
             Some(Object::Str(s)) => {
                 assert_eq!(s.bytes, vec![0x0A, 0x0B]);
@@ -556,10 +498,7 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error() {
         let deep = vec![b'['; 100_000];
-        assert!(matches!(
-            Parser::new(&deep, 0).object(0),
-            Err(PdfError::Limit(_))
-        ));
+        assert!(matches!(Parser::new(&deep, 0).object(0), Err(PdfError::Limit(_))));
     }
 
     #[test]

@@ -86,27 +86,16 @@ fn walk(
     let name = match dict_get(d, b"T") {
         Some(Object::Str(s)) => {
             let t = text_string(&s.bytes);
-            if prefix.is_empty() {
-                t
-            } else {
-                format!("{prefix}.{t}")
-            }
+            if prefix.is_empty() { t } else { format!("{prefix}.{t}") }
         }
         _ => prefix.to_string(),
     };
-    let ft = dict_get(d, b"FT")
-        .and_then(Object::as_name)
-        .or(inherited_ft);
-    let kids = dict_get(d, b"Kids")
-        .map(|k| doc.resolve(k, view))
-        .transpose()?
-        .flatten();
+    let ft = dict_get(d, b"FT").and_then(Object::as_name).or(inherited_ft);
+    let kids = dict_get(d, b"Kids").map(|k| doc.resolve(k, view)).transpose()?.flatten();
     // A field's kids are either sub-fields or widgets; widgets have no /T.
     let has_field_kids = match &kids {
         Some(Object::Array(a)) => a.iter().any(|k| {
-            k.as_ref()
-                .and_then(|kr| doc.get_in(kr, view).ok().flatten())
-                .is_some_and(|o| o.get(b"T").is_some())
+            k.as_ref().and_then(|kr| doc.get_in(kr, view).ok().flatten()).is_some_and(|o| o.get(b"T").is_some())
         }),
         _ => false,
     };
@@ -117,11 +106,7 @@ fn walk(
             }
         }
     } else if ft == Some(b"Sig") {
-        out.push(SigField {
-            name,
-            field: r,
-            value: dict_get(d, b"V").cloned(),
-        });
+        out.push(SigField { name, field: r, value: dict_get(d, b"V").cloned() });
     }
     Ok(())
 }
@@ -130,10 +115,7 @@ fn walk(
 /// PDFDocEncoding, approximated by Latin-1).
 pub fn text_string(b: &[u8]) -> String {
     if let Some(rest) = b.strip_prefix(&[0xFE, 0xFF]) {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|c| u16::from_be_bytes([c[0], c[1]]))
-            .collect();
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
         String::from_utf16_lossy(&units)
     } else if let Some(rest) = b.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         String::from_utf8_lossy(rest).into_owned()
@@ -154,28 +136,24 @@ pub fn find_signatures(doc: &Document<'_>) -> Result<Vec<FoundSignature>, PdfErr
                     continue;
                 }
                 if let Some(found) = load_top_level(doc, r)? {
-                    out.push(FoundSignature {
-                        field: Some(f.name),
-                        ..found
-                    });
+                    out.push(FoundSignature { field: Some(f.name), ..found });
                 }
             }
             Some(Object::Dict(d)) => {
                 // A direct dictionary inside the field object: spans are file
                 // offsets only if the field itself is a top-level object.
                 let span = load_top_level(doc, f.field)?.and_then(|x| x.span);
-                out.push(FoundSignature {
-                    field: Some(f.name),
-                    object: None,
-                    dict: d,
-                    span,
-                });
+                out.push(FoundSignature { field: Some(f.name), object: None, dict: d, span });
             }
             _ => {}
         }
     }
-    // Any other dictionary with a /ByteRange in a top-level object.
-    let hits: Vec<usize> = memchr::memmem::find_iter(doc.data, b"/ByteRange").collect();
+    // Any other signature dictionary (/Type /Sig or /DocTimeStamp, or
+    // anything with a /ByteRange) in a top-level object.
+    let mut hits: Vec<usize> = memchr::memmem::find_iter(doc.data, b"/ByteRange").collect();
+    hits.extend(memchr::memmem::find_iter(doc.data, b"/Sig"));
+    hits.extend(memchr::memmem::find_iter(doc.data, b"/DocTimeStamp"));
+    hits.sort_unstable();
     if hits.is_empty() {
         return Ok(out);
     }
@@ -207,9 +185,12 @@ pub fn find_signatures(doc: &Document<'_>) -> Result<Vec<FoundSignature>, PdfErr
         if end < hit || seen_objects.contains(&r) {
             continue;
         }
+        let is_sig = |d: &Dict| {
+            dict_get(d, b"ByteRange").is_some()
+                || matches!(dict_get(d, b"Type").and_then(Object::as_name), Some(b"Sig" | b"DocTimeStamp"))
+        };
         if let Object::Dict(d) = obj
-            && dict_get(&d, b"ByteRange").is_some()
-            && dict_get(&d, b"Contents").is_some()
+            && is_sig(&d)
         {
             // Only the newest definition of each object number is reported as
             // "unlinked"; older ones were replaced and are compared by the
@@ -217,12 +198,7 @@ pub fn find_signatures(doc: &Document<'_>) -> Result<Vec<FoundSignature>, PdfErr
             let latest = matches!(doc.entry(r.num, View::Latest), Some(Entry::InUse { offset: o, .. }) if o == offset);
             if latest {
                 seen_objects.insert(r);
-                out.push(FoundSignature {
-                    field: None,
-                    object: Some(r),
-                    dict: d,
-                    span: Some((offset, end)),
-                });
+                out.push(FoundSignature { field: None, object: Some(r), dict: d, span: Some((offset, end)) });
             }
         }
     }
@@ -235,10 +211,7 @@ fn load_top_level(doc: &Document<'_>, r: ObjRef) -> Result<Option<FoundSignature
             doc.budget.tick()?;
             let (got, obj, end) = parse_indirect_span(doc.data, offset, Some(doc))?;
             if got.num != r.num {
-                return Err(PdfError::Xref(format!(
-                    "object {} expected at byte {offset}",
-                    r.num
-                )));
+                return Err(PdfError::Xref(format!("object {} expected at byte {offset}", r.num)));
             }
             Ok(obj.as_dict().cloned().map(|dict| FoundSignature {
                 field: None,
@@ -249,12 +222,7 @@ fn load_top_level(doc: &Document<'_>, r: ObjRef) -> Result<Option<FoundSignature
         }
         Some(e @ Entry::Compressed { .. }) => {
             let obj = doc.load(r.num, e, View::Latest)?;
-            Ok(obj.as_dict().cloned().map(|dict| FoundSignature {
-                field: None,
-                object: Some(r),
-                dict,
-                span: None,
-            }))
+            Ok(obj.as_dict().cloned().map(|dict| FoundSignature { field: None, object: Some(r), dict, span: None }))
         }
         _ => Ok(None),
     }

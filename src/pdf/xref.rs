@@ -57,8 +57,7 @@ impl Xref {
             // Hybrid-reference files: the table's /XRefStm holds more entries;
             // the table's own entries take precedence.
             if let Some(stm) = dict_get(&section.trailer, b"XRefStm").and_then(Object::as_int) {
-                let stm =
-                    usize::try_from(stm).map_err(|_| PdfError::Xref("bad /XRefStm".into()))?;
+                let stm = usize::try_from(stm).map_err(|_| PdfError::Xref("bad /XRefStm".into()))?;
                 if seen.insert(stm) {
                     let extra = read_section(data, stm, budget)?;
                     for (k, v) in extra.entries {
@@ -67,18 +66,13 @@ impl Xref {
                 }
             }
             next = match dict_get(&section.trailer, b"Prev") {
-                Some(Object::Int(p)) => {
-                    Some(usize::try_from(*p).map_err(|_| PdfError::Xref("bad /Prev".into()))?)
-                }
+                Some(Object::Int(p)) => Some(usize::try_from(*p).map_err(|_| PdfError::Xref("bad /Prev".into()))?),
                 Some(Object::Real(p)) if *p >= 0.0 && p.fract() == 0.0 => Some(*p as usize),
                 _ => None,
             };
             sections.push(section);
         }
-        Ok(Xref {
-            sections,
-            startxref,
-        })
+        Ok(Xref { sections, startxref })
     }
 
     /// Offsets of all sections.
@@ -100,18 +94,12 @@ pub fn last_startxref(data: &[u8], end: usize) -> Option<usize> {
 
 fn read_section(data: &[u8], offset: usize, budget: &Budget) -> Result<Section, PdfError> {
     if offset >= data.len() {
-        return Err(PdfError::Xref(format!(
-            "section offset {offset} beyond end of file"
-        )));
+        return Err(PdfError::Xref(format!("section offset {offset} beyond end of file")));
     }
     let mut p = Parser::new(data, offset);
     p.skip_ws();
     let offset = p.pos;
-    if p.keyword(b"xref") {
-        read_table(&mut p, offset)
-    } else {
-        read_stream(data, offset, budget)
-    }
+    if p.keyword(b"xref") { read_table(&mut p, offset) } else { read_stream(data, offset, budget) }
 }
 
 fn read_table(p: &mut Parser<'_>, offset: usize) -> Result<Section, PdfError> {
@@ -121,12 +109,9 @@ fn read_table(p: &mut Parser<'_>, offset: usize) -> Result<Section, PdfError> {
             break;
         }
         let (Some(start), Some(count)) = (p.uint(), p.uint()) else {
-            return Err(PdfError::Xref(format!(
-                "bad cross-reference table at byte {offset}"
-            )));
+            return Err(PdfError::Xref(format!("bad cross-reference table at byte {offset}")));
         };
-        let count =
-            usize::try_from(count).map_err(|_| PdfError::Limit("cross-reference entries"))?;
+        let count = usize::try_from(count).map_err(|_| PdfError::Limit("cross-reference entries"))?;
         // Each entry takes at least 18 bytes: a declared count that the rest of
         // the file cannot hold is refused before any allocation.
         if count > (p.buf.len() - p.pos) / 18 + 1 || entries.len() + count > MAX_ENTRIES {
@@ -134,9 +119,7 @@ fn read_table(p: &mut Parser<'_>, offset: usize) -> Result<Section, PdfError> {
         }
         for i in 0..count as u64 {
             let (Some(off), Some(generation)) = (p.uint(), p.uint()) else {
-                return Err(PdfError::Xref(format!(
-                    "bad cross-reference entry in table at byte {offset}"
-                )));
+                return Err(PdfError::Xref(format!("bad cross-reference entry in table at byte {offset}")));
             };
             let kind = p.token();
             let num = start + i;
@@ -145,15 +128,12 @@ fn read_table(p: &mut Parser<'_>, offset: usize) -> Result<Section, PdfError> {
             }
             let entry = match kind {
                 b"n" => Entry::InUse {
-                    offset: usize::try_from(off)
-                        .map_err(|_| PdfError::Xref("bad offset".into()))?,
+                    offset: usize::try_from(off).map_err(|_| PdfError::Xref("bad offset".into()))?,
                     generation: u16::try_from(generation).unwrap_or(u16::MAX),
                 },
                 b"f" => Entry::Free,
                 _ => {
-                    return Err(PdfError::Xref(format!(
-                        "bad cross-reference entry type in table at byte {offset}"
-                    )));
+                    return Err(PdfError::Xref(format!("bad cross-reference entry type in table at byte {offset}")));
                 }
             };
             entries.entry(num as u32).or_insert(entry);
@@ -163,50 +143,32 @@ fn read_table(p: &mut Parser<'_>, offset: usize) -> Result<Section, PdfError> {
         Object::Dict(d) => d,
         _ => return Err(PdfError::Xref("trailer is not a dictionary".into())),
     };
-    Ok(Section {
-        offset,
-        entries,
-        trailer,
-        is_stream: false,
-    })
+    Ok(Section { offset, entries, trailer, is_stream: false })
 }
 
 fn read_stream(data: &[u8], offset: usize, budget: &Budget) -> Result<Section, PdfError> {
     let (_, obj) = parse_indirect_at(data, offset, None)
         .map_err(|e| PdfError::Xref(format!("no cross-reference section at byte {offset}: {e}")))?;
     let Object::Stream(s) = obj else {
-        return Err(PdfError::Xref(format!(
-            "no cross-reference section at byte {offset}"
-        )));
+        return Err(PdfError::Xref(format!("no cross-reference section at byte {offset}")));
     };
     if dict_get(&s.dict, b"Type").and_then(Object::as_name) != Some(b"XRef") {
-        return Err(PdfError::Xref(format!(
-            "object at byte {offset} is not a cross-reference stream"
-        )));
+        return Err(PdfError::Xref(format!("object at byte {offset} is not a cross-reference stream")));
     }
     let w: Vec<usize> = dict_get(&s.dict, b"W")
         .and_then(Object::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Object::as_int)
-                .filter_map(|v| usize::try_from(v).ok())
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(Object::as_int).filter_map(|v| usize::try_from(v).ok()).collect())
         .unwrap_or_default();
     if w.len() != 3 || w.iter().any(|&x| x > 8) || w.iter().sum::<usize>() == 0 {
         return Err(PdfError::Xref("bad /W in cross-reference stream".into()));
     }
-    let size = dict_get(&s.dict, b"Size")
-        .and_then(Object::as_int)
-        .unwrap_or(0);
+    let size = dict_get(&s.dict, b"Size").and_then(Object::as_int).unwrap_or(0);
     let index: Vec<i64> = match dict_get(&s.dict, b"Index").and_then(Object::as_array) {
         Some(a) => a.iter().filter_map(Object::as_int).collect(),
         None => vec![0, size],
     };
     if !index.len().is_multiple_of(2) || index.iter().any(|&v| v < 0 || v > u32::MAX as i64) {
-        return Err(PdfError::Xref(
-            "bad /Index in cross-reference stream".into(),
-        ));
+        return Err(PdfError::Xref("bad /Index in cross-reference stream".into()));
     }
     let body = filters::decode(&s.dict, &data[s.data.0..s.data.1], budget)?;
     let row: usize = w.iter().sum();
@@ -221,9 +183,7 @@ fn read_stream(data: &[u8], offset: usize, budget: &Budget) -> Result<Section, P
             let Some(r) = rows.next() else { break };
             let field = |k: usize| -> u64 {
                 let from: usize = w[..k].iter().sum();
-                r[from..from + w[k]]
-                    .iter()
-                    .fold(0u64, |a, &b| (a << 8) | u64::from(b))
+                r[from..from + w[k]].iter().fold(0u64, |a, &b| (a << 8) | u64::from(b))
             };
             let kind = if w[0] == 0 { 1 } else { field(0) };
             let num = start + i;
@@ -233,15 +193,12 @@ fn read_stream(data: &[u8], offset: usize, budget: &Budget) -> Result<Section, P
             let entry = match kind {
                 0 => Entry::Free,
                 1 => Entry::InUse {
-                    offset: usize::try_from(field(1))
-                        .map_err(|_| PdfError::Xref("bad offset".into()))?,
+                    offset: usize::try_from(field(1)).map_err(|_| PdfError::Xref("bad offset".into()))?,
                     generation: u16::try_from(field(2)).unwrap_or(u16::MAX),
                 },
                 2 => Entry::Compressed {
-                    stream: u32::try_from(field(1))
-                        .map_err(|_| PdfError::Xref("bad object stream number".into()))?,
-                    index: u32::try_from(field(2))
-                        .map_err(|_| PdfError::Xref("bad object stream index".into()))?,
+                    stream: u32::try_from(field(1)).map_err(|_| PdfError::Xref("bad object stream number".into()))?,
+                    index: u32::try_from(field(2)).map_err(|_| PdfError::Xref("bad object stream index".into()))?,
                 },
                 // Unknown types are to be ignored (ISO 32000-1 §7.5.8.3).
                 _ => continue,
@@ -249,10 +206,5 @@ fn read_stream(data: &[u8], offset: usize, budget: &Budget) -> Result<Section, P
             entries.entry(num as u32).or_insert(entry);
         }
     }
-    Ok(Section {
-        offset,
-        entries,
-        trailer: s.dict,
-        is_stream: true,
-    })
+    Ok(Section { offset, entries, trailer: s.dict, is_stream: true })
 }

@@ -13,10 +13,7 @@ pub enum Revocation {
     /// A verified CRL from the issuer covers the certificate and does not list it.
     Good,
     /// Listed in a verified CRL from the issuer.
-    Revoked {
-        date: time::OffsetDateTime,
-        reason: Option<String>,
-    },
+    Revoked { date: time::OffsetDateTime, reason: Option<String> },
     /// No usable CRL from this issuer was given.
     Unknown,
 }
@@ -39,10 +36,8 @@ impl CrlSet {
             return Err(PkiError::BadCrl(source.to_string(), "no CRL found".into()));
         }
         for der in &ders {
-            x509_parser::parse_x509_crl(der)
-                .map_err(|e| PkiError::BadCrl(source.to_string(), e.to_string()))?;
-            signed_structure(der)
-                .map_err(|e| PkiError::BadCrl(source.to_string(), e.to_string()))?;
+            x509_parser::parse_x509_crl(der).map_err(|e| PkiError::BadCrl(source.to_string(), e.to_string()))?;
+            signed_structure(der).map_err(|e| PkiError::BadCrl(source.to_string(), e.to_string()))?;
         }
         let n = ders.len();
         self.crls.extend(ders);
@@ -56,12 +51,7 @@ impl CrlSet {
     /// Status of `cert` according to the CRLs issued by `issuer`. CRLs that
     /// name the issuer but fail verification are ignored, and said so in
     /// `warnings`.
-    pub fn status(
-        &self,
-        cert: &Cert<'_>,
-        issuer: &Cert<'_>,
-        warnings: &mut Vec<String>,
-    ) -> Revocation {
+    pub fn status(&self, cert: &Cert<'_>, issuer: &Cert<'_>, warnings: &mut Vec<String>) -> Revocation {
         let mut checked = false;
         for der in &self.crls {
             let Ok((_, crl)) = x509_parser::parse_x509_crl(der) else {
@@ -73,37 +63,26 @@ impl CrlSet {
             let Ok((tbs, alg, params, sig)) = signed_structure(der) else {
                 continue;
             };
-            if let Err(e) = algorithms::verify_signature(issuer.spki(), alg, params, None, tbs, sig)
-            {
+            if let Err(e) = algorithms::verify_signature(issuer.spki(), alg, params, None, tbs, sig) {
                 warnings.push(format!("CRL of {} ignored: {e}", issuer.subject_text()));
                 continue;
             }
             if let Ok(Some(ku)) = issuer.x509.key_usage()
                 && !ku.value.crl_sign()
             {
-                warnings.push(format!(
-                    "CRL of {} ignored: issuer may not sign CRLs",
-                    issuer.subject_text()
-                ));
+                warnings.push(format!("CRL of {} ignored: issuer may not sign CRLs", issuer.subject_text()));
                 continue;
             }
             checked = true;
             let serial = strip(cert.x509.raw_serial());
-            if let Some(entry) = crl
-                .iter_revoked_certificates()
-                .find(|r| strip(r.raw_serial()) == serial)
-            {
+            if let Some(entry) = crl.iter_revoked_certificates().find(|r| strip(r.raw_serial()) == serial) {
                 return Revocation::Revoked {
                     date: entry.revocation_date.to_datetime(),
                     reason: entry.reason_code().map(|(_, r)| format!("{r}")),
                 };
             }
         }
-        if checked {
-            Revocation::Good
-        } else {
-            Revocation::Unknown
-        }
+        if checked { Revocation::Good } else { Revocation::Unknown }
     }
 }
 

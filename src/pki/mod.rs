@@ -42,16 +42,8 @@ impl<'a> Cert<'a> {
         if !rest.is_empty() {
             return Err("trailing data after certificate".into());
         }
-        let (tbs, sig_alg, sig_params, signature) =
-            signed_structure(raw).map_err(|e| e.to_string())?;
-        Ok(Cert {
-            raw,
-            x509,
-            tbs,
-            sig_alg,
-            sig_params,
-            signature,
-        })
+        let (tbs, sig_alg, sig_params, signature) = signed_structure(raw).map_err(|e| e.to_string())?;
+        Ok(Cert { raw, x509, tbs, sig_alg, sig_params, signature })
     }
 
     /// The SubjectPublicKeyInfo DER.
@@ -69,15 +61,8 @@ impl<'a> Cert<'a> {
 
     /// Whether `issuer`'s key verifies this certificate's signature.
     pub fn verify_signed_by(&self, issuer: &Cert<'_>) -> Result<(), algorithms::AlgorithmError> {
-        algorithms::verify_signature(
-            issuer.spki(),
-            self.sig_alg,
-            self.sig_params,
-            None,
-            self.tbs,
-            self.signature,
-        )
-        .map(|_| ())
+        algorithms::verify_signature(issuer.spki(), self.sig_alg, self.sig_params, None, self.tbs, self.signature)
+            .map(|_| ())
     }
 
     pub fn not_before(&self) -> time::OffsetDateTime {
@@ -104,10 +89,7 @@ impl<'a> Cert<'a> {
 }
 
 fn strip_zeros(v: &[u8]) -> &[u8] {
-    let i = v
-        .iter()
-        .position(|&b| b != 0)
-        .unwrap_or(v.len().saturating_sub(1));
+    let i = v.iter().position(|&b| b != 0).unwrap_or(v.len().saturating_sub(1));
     &v[i..]
 }
 
@@ -134,10 +116,8 @@ pub fn name_text(name: &x509_parser::x509::X509Name<'_>) -> String {
                 "0.9.2342.19200300.100.1.1" => "UID".into(),
                 other => other.to_string(),
             };
-            let value = atv
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|_| format!("#{}", hex_upper(atv.attr_value().data)));
+            let value =
+                atv.as_str().map(str::to_string).unwrap_or_else(|_| format!("#{}", hex_upper(atv.attr_value().data)));
             parts.push(format!("{key}={value}"));
         }
     }

@@ -65,33 +65,18 @@ pub fn build<'a>(
     store: &'a TrustStore,
     usage: Usage,
 ) -> Result<CertPath<'a>, PathError> {
-    let leaf = Cert::parse(leaf)
-        .map_err(|e| PathError::Constraints(format!("signer certificate unreadable: {e}")))?;
+    let leaf = Cert::parse(leaf).map_err(|e| PathError::Constraints(format!("signer certificate unreadable: {e}")))?;
     check_usage(&leaf, usage)?;
-    let pool: Vec<Cert<'a>> = pool
-        .iter()
-        .filter_map(|raw| Cert::parse(raw).ok())
-        .collect();
-    let anchors: Vec<Cert<'a>> = store
-        .anchors()
-        .filter_map(|raw| Cert::parse(raw).ok())
-        .collect();
+    let pool: Vec<Cert<'a>> = pool.iter().filter_map(|raw| Cert::parse(raw).ok()).collect();
+    let anchors: Vec<Cert<'a>> = store.anchors().filter_map(|raw| Cert::parse(raw).ok()).collect();
     if anchors.iter().any(|a| a.raw == leaf.raw) {
         return Ok(CertPath { certs: vec![leaf] });
     }
-    let mut b = Builder {
-        pool: &pool,
-        anchors: &anchors,
-        checks: 0,
-        best_error: PathError::NoChain,
-    };
+    let mut b = Builder { pool: &pool, anchors: &anchors, checks: 0, best_error: PathError::NoChain };
     let mut chain = vec![leaf.raw];
     match b.extend(&leaf, &mut chain) {
         Some(raws) => {
-            let certs = raws
-                .into_iter()
-                .filter_map(|raw| Cert::parse(raw).ok())
-                .collect();
+            let certs = raws.into_iter().filter_map(|raw| Cert::parse(raw).ok()).collect();
             Ok(CertPath { certs })
         }
         None => Err(b.best_error),
@@ -108,11 +93,7 @@ impl<'a> Builder<'a, '_> {
     /// Depth-first search upward from `current`; `chain` holds the raw
     /// certificates so far (leaf first) and is returned completed.
     fn extend(&mut self, current: &Cert<'a>, chain: &mut Vec<&'a [u8]>) -> Option<Vec<&'a [u8]>> {
-        let candidates = self
-            .anchors
-            .iter()
-            .map(|c| (c, true))
-            .chain(self.pool.iter().map(|c| (c, false)));
+        let candidates = self.anchors.iter().map(|c| (c, true)).chain(self.pool.iter().map(|c| (c, false)));
         for (issuer, is_anchor) in candidates {
             if issuer.subject_raw() != current.issuer_raw() || chain.contains(&issuer.raw) {
                 continue;
@@ -161,30 +142,22 @@ fn check_ca(cert: &Cert<'_>, intermediates_below: usize) -> Result<(), PathError
             if let Some(max) = bc.value.path_len_constraint
                 && intermediates_below > max as usize
             {
-                return Err(PathError::Constraints(format!(
-                    "path length constraint of {name} exceeded"
-                )));
+                return Err(PathError::Constraints(format!("path length constraint of {name} exceeded")));
             }
         }
         Ok(_) => {
-            return Err(PathError::Constraints(format!(
-                "{name} is not a CA certificate"
-            )));
+            return Err(PathError::Constraints(format!("{name} is not a CA certificate")));
         }
         Err(_) => {
-            return Err(PathError::Constraints(format!(
-                "{name} has malformed basic constraints"
-            )));
+            return Err(PathError::Constraints(format!("{name} has malformed basic constraints")));
         }
     }
     match cert.x509.key_usage() {
-        Ok(Some(ku)) if !ku.value.key_cert_sign() => Err(PathError::Constraints(format!(
-            "{name} may not sign certificates (key usage)"
-        ))),
+        Ok(Some(ku)) if !ku.value.key_cert_sign() => {
+            Err(PathError::Constraints(format!("{name} may not sign certificates (key usage)")))
+        }
         Ok(_) => Ok(()),
-        Err(_) => Err(PathError::Constraints(format!(
-            "{name} has a malformed key usage"
-        ))),
+        Err(_) => Err(PathError::Constraints(format!("{name} has a malformed key usage"))),
     }
 }
 
@@ -196,18 +169,13 @@ fn check_usage(cert: &Cert<'_>, usage: Usage) -> Result<(), PathError> {
             Ok(None) => Ok(()),
             Ok(Some(ku)) if ku.value.digital_signature() || ku.value.non_repudiation() => Ok(()),
             Ok(Some(_)) => Err(PathError::Constraints(
-                "signer certificate key usage allows neither digitalSignature nor nonRepudiation"
-                    .into(),
+                "signer certificate key usage allows neither digitalSignature nor nonRepudiation".into(),
             )),
-            Err(_) => Err(PathError::Constraints(
-                "signer certificate has a malformed key usage".into(),
-            )),
+            Err(_) => Err(PathError::Constraints("signer certificate has a malformed key usage".into())),
         },
         Usage::TimeStamping => match cert.x509.extended_key_usage() {
             Ok(Some(eku)) if eku.value.time_stamping => Ok(()),
-            _ => Err(PathError::Constraints(
-                "TSA certificate lacks the timeStamping extended key usage".into(),
-            )),
+            _ => Err(PathError::Constraints("TSA certificate lacks the timeStamping extended key usage".into())),
         },
     }
 }
@@ -215,33 +183,18 @@ fn check_usage(cert: &Cert<'_>, usage: Usage) -> Result<(), PathError> {
 /// Which certificate of a path is outside its validity period at `at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ValidityError {
-    Expired {
-        subject: String,
-        not_after: time::OffsetDateTime,
-    },
-    NotYetValid {
-        subject: String,
-        not_before: time::OffsetDateTime,
-    },
+    Expired { subject: String, not_after: time::OffsetDateTime },
+    NotYetValid { subject: String, not_before: time::OffsetDateTime },
 }
 
 impl std::fmt::Display for ValidityError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ValidityError::Expired { subject, not_after } => write!(
-                f,
-                "certificate {subject} expired on {}",
-                crate::verify::report::fmt_time(*not_after)
-            ),
-            ValidityError::NotYetValid {
-                subject,
-                not_before,
-            } => {
-                write!(
-                    f,
-                    "certificate {subject} is not valid before {}",
-                    crate::verify::report::fmt_time(*not_before)
-                )
+            ValidityError::Expired { subject, not_after } => {
+                write!(f, "certificate {subject} expired on {}", crate::verify::report::fmt_time(*not_after))
+            }
+            ValidityError::NotYetValid { subject, not_before } => {
+                write!(f, "certificate {subject} is not valid before {}", crate::verify::report::fmt_time(*not_before))
             }
         }
     }
@@ -253,16 +206,10 @@ impl CertPath<'_> {
         let n = self.certs.len().saturating_sub(1).max(1);
         for c in self.certs.iter().take(n) {
             if at > c.not_after() {
-                return Err(ValidityError::Expired {
-                    subject: c.subject_text(),
-                    not_after: c.not_after(),
-                });
+                return Err(ValidityError::Expired { subject: c.subject_text(), not_after: c.not_after() });
             }
             if at < c.not_before() {
-                return Err(ValidityError::NotYetValid {
-                    subject: c.subject_text(),
-                    not_before: c.not_before(),
-                });
+                return Err(ValidityError::NotYetValid { subject: c.subject_text(), not_before: c.not_before() });
             }
         }
         Ok(())

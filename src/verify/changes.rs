@@ -28,11 +28,7 @@ pub struct Analysis {
 
 impl Analysis {
     fn none() -> Self {
-        Analysis {
-            level: Changes::None,
-            adds_signatures: false,
-            notes: Vec::new(),
-        }
+        Analysis { level: Changes::None, adds_signatures: false, notes: Vec::new() }
     }
 
     fn add(&mut self, level: Changes, note: impl Into<String>) {
@@ -55,41 +51,25 @@ pub fn analyse(doc: &Document<'_>, signed_end: usize) -> Result<Analysis, PdfErr
     let tail = &data[signed_end..];
     let trimmed_head = trim_end_ws(&data[..signed_end]);
     if !trimmed_head.ends_with(b"%%EOF") {
-        a.add(
-            Changes::Other,
-            "the signed bytes do not end at the end of a revision",
-        );
+        a.add(Changes::Other, "the signed bytes do not end at the end of a revision");
         return Ok(a);
     }
     if tail.iter().all(|&b| crate::pdf::object::is_whitespace(b)) {
         return Ok(a);
     }
-    let later: Vec<_> = doc
-        .xref
-        .sections
-        .iter()
-        .filter(|s| s.offset >= signed_end)
-        .collect();
+    let later: Vec<_> = doc.xref.sections.iter().filter(|s| s.offset >= signed_end).collect();
     if later.is_empty() {
-        a.add(
-            Changes::Other,
-            "data appended after the signed revision is not a PDF revision",
-        );
+        a.add(Changes::Other, "data appended after the signed revision is not a PDF revision");
         return Ok(a);
     }
     let signed_xref = last_startxref(data, signed_end);
     if !signed_xref.is_some_and(|o| doc.xref.offsets().any(|s| s == o)) {
-        a.add(
-            Changes::Other,
-            "later revisions do not build on the signed revision",
-        );
+        a.add(Changes::Other, "later revisions do not build on the signed revision");
         return Ok(a);
     }
     let view_old = View::Before(signed_end);
     if doc.trailer_get(b"Root").and_then(Object::as_ref)
-        != doc
-            .trailer_get_in(b"Root", view_old)
-            .and_then(Object::as_ref)
+        != doc.trailer_get_in(b"Root", view_old).and_then(Object::as_ref)
     {
         a.add(Changes::Other, "the document catalog was replaced");
         return Ok(a);
@@ -97,11 +77,7 @@ pub fn analyse(doc: &Document<'_>, signed_end: usize) -> Result<Analysis, PdfErr
     check_unlisted_objects(doc, signed_end, &later, &mut a)?;
 
     let ctx = Context::new(doc, view_old)?;
-    let numbers: BTreeSet<u32> = later
-        .iter()
-        .flat_map(|s| s.entries.keys().copied())
-        .filter(|&n| n != 0)
-        .collect();
+    let numbers: BTreeSet<u32> = later.iter().flat_map(|s| s.entries.keys().copied()).filter(|&n| n != 0).collect();
     for n in numbers {
         doc.budget.check_time()?;
         let new_e = doc.entry(n, View::Latest);
@@ -133,10 +109,7 @@ pub fn analyse(doc: &Document<'_>, signed_end: usize) -> Result<Analysis, PdfErr
 }
 
 fn trim_end_ws(b: &[u8]) -> &[u8] {
-    let end = b
-        .iter()
-        .rposition(|&c| !crate::pdf::object::is_whitespace(c))
-        .map_or(0, |i| i + 1);
+    let end = b.iter().rposition(|&c| !crate::pdf::object::is_whitespace(c)).map_or(0, |i| i + 1);
     &b[..end]
 }
 
@@ -188,7 +161,10 @@ fn check_unlisted_objects(
             if let Some(start) = object_header_start(data, at)
                 && !listed.contains(&start)
             {
-                a.add(Changes::Other, format!("an object at byte {start} after the signature is not in any cross-reference section"));
+                a.add(
+                    Changes::Other,
+                    format!("an object at byte {start} after the signature is not in any cross-reference section"),
+                );
                 return Ok(());
             }
         }
@@ -198,10 +174,7 @@ fn check_unlisted_objects(
 
 /// If `obj_kw` is the `obj` of a header `N G obj`, where that header starts.
 fn object_header_start(data: &[u8], obj_kw: usize) -> Option<usize> {
-    if data
-        .get(obj_kw + 3)
-        .is_some_and(|&b| !crate::pdf::object::is_whitespace(b) && !b"<[/(%".contains(&b))
-    {
+    if data.get(obj_kw + 3).is_some_and(|&b| !crate::pdf::object::is_whitespace(b) && !b"<[/(%".contains(&b)) {
         return None;
     }
     let mut i = obj_kw;
@@ -236,18 +209,9 @@ struct Context<'d, 'a> {
 }
 
 /// Catalog entries a signer may add or update, and what they amount to.
-const CATALOG_ALLOWED: &[&[u8]] = &[
-    b"AcroForm",
-    b"DSS",
-    b"Metadata",
-    b"Extensions",
-    b"Version",
-    b"NeedsRendering",
-];
+const CATALOG_ALLOWED: &[&[u8]] = &[b"AcroForm", b"DSS", b"Metadata", b"Extensions", b"Version", b"NeedsRendering"];
 /// Field entries filling in a value may touch.
-const FIELD_FILL_KEYS: &[&[u8]] = &[
-    b"V", b"AP", b"AS", b"MK", b"DA", b"M", b"F", b"P", b"Lock", b"SV",
-];
+const FIELD_FILL_KEYS: &[&[u8]] = &[b"V", b"AP", b"AS", b"MK", b"DA", b"M", b"F", b"P", b"Lock", b"SV"];
 /// AcroForm entries a signer may touch besides /Fields.
 const ACROFORM_KEYS: &[&[u8]] = &[b"SigFlags", b"DR", b"DA", b"NeedAppearances"];
 
@@ -259,46 +223,23 @@ impl<'d, 'a> Context<'d, 'a> {
             Some(r) => doc.get_in(r, view)?,
             None => None,
         };
-        let cat_ref = |k: &[u8]| {
-            catalog
-                .as_ref()
-                .and_then(|c| c.get(k))
-                .and_then(Object::as_ref)
-        };
+        let cat_ref = |k: &[u8]| catalog.as_ref().and_then(|c| c.get(k)).and_then(Object::as_ref);
         let metadata = cat_ref(b"Metadata");
         let acroform = cat_ref(b"AcroForm");
         let af_obj = match catalog.as_ref().and_then(|c| c.get(b"AcroForm")) {
             Some(o) => doc.resolve(o, view)?,
             None => None,
         };
-        let fields = af_obj
-            .as_ref()
-            .and_then(|a| a.get(b"Fields"))
-            .and_then(Object::as_ref);
+        let fields = af_obj.as_ref().and_then(|a| a.get(b"Fields")).and_then(Object::as_ref);
         let mut dss = HashSet::new();
         if let Some(d) = catalog.as_ref().and_then(|c| c.get(b"DSS")) {
             collect_refs(doc, view, d, 3, &mut dss)?;
         }
-        Ok(Context {
-            doc,
-            view,
-            root,
-            info,
-            metadata,
-            acroform,
-            fields,
-            dss,
-        })
+        Ok(Context { doc, view, root, info, metadata, acroform, fields, dss })
     }
 
     /// The table: where a changed object sits decides what its change means.
-    fn classify(
-        &self,
-        n: u32,
-        old: &Object,
-        new: &Object,
-        adds_sig: &mut bool,
-    ) -> Result<(Changes, String), PdfError> {
+    fn classify(&self, n: u32, old: &Object, new: &Object, adds_sig: &mut bool) -> Result<(Changes, String), PdfError> {
         let is = |r: Option<ObjRef>| r.is_some_and(|r| r.num == n);
         if is(self.root) {
             return self.catalog_change(old, new, adds_sig);
@@ -325,62 +266,35 @@ impl<'d, 'a> Context<'d, 'a> {
             return Ok((Changes::Other, format!("object {n} changed")));
         };
         if matches!(old, Object::Stream(_)) || matches!(new, Object::Stream(_)) {
-            return Ok((
-                Changes::Other,
-                format!("content stream or other stream object {n} changed"),
-            ));
+            return Ok((Changes::Other, format!("content stream or other stream object {n} changed")));
         }
         if old.has_name(b"Type", b"Sig")
             || old.has_name(b"Type", b"DocTimeStamp")
             || dict_get(od, b"ByteRange").is_some()
         {
-            return Ok((
-                Changes::Other,
-                format!("existing signature dictionary {n} was changed"),
-            ));
+            return Ok((Changes::Other, format!("existing signature dictionary {n} was changed")));
         }
         let keys = changed_keys(self.doc, od, nd);
         if old.has_name(b"Type", b"Page") {
             if keys.iter().all(|k| k == b"Annots") {
-                let o = dict_get(od, b"Annots")
-                    .cloned()
-                    .unwrap_or(Object::Array(vec![]));
-                let nw = dict_get(nd, b"Annots")
-                    .cloned()
-                    .unwrap_or(Object::Array(vec![]));
-                let o = self
-                    .doc
-                    .resolve(&o, self.view)?
-                    .unwrap_or(Object::Array(vec![]));
-                let nw = self
-                    .doc
-                    .resolve(&nw, View::Latest)?
-                    .unwrap_or(Object::Array(vec![]));
+                let o = dict_get(od, b"Annots").cloned().unwrap_or(Object::Array(vec![]));
+                let nw = dict_get(nd, b"Annots").cloned().unwrap_or(Object::Array(vec![]));
+                let o = self.doc.resolve(&o, self.view)?.unwrap_or(Object::Array(vec![]));
+                let nw = self.doc.resolve(&nw, View::Latest)?.unwrap_or(Object::Array(vec![]));
                 return self.array_additions(&o, &nw, adds_sig, "annotations");
             }
-            return Ok((
-                Changes::Other,
-                format!("page object {n} changed ({})", key_list(&keys)),
-            ));
+            return Ok((Changes::Other, format!("page object {n} changed ({})", key_list(&keys))));
         }
-        let is_field = ["FT", "T", "Parent", "Kids"]
-            .iter()
-            .any(|k| dict_get(od, k.as_bytes()).is_some());
+        let is_field = ["FT", "T", "Parent", "Kids"].iter().any(|k| dict_get(od, k.as_bytes()).is_some());
         let is_widget = old.has_name(b"Subtype", b"Widget");
         if is_field || is_widget {
             let is_sig = self.field_type(old)? == Some(b"Sig".to_vec());
             if !keys.iter().all(|k| FIELD_FILL_KEYS.contains(&k.as_slice())) {
-                return Ok((
-                    Changes::Other,
-                    format!("form field {n} changed ({})", key_list(&keys)),
-                ));
+                return Ok((Changes::Other, format!("form field {n} changed ({})", key_list(&keys))));
             }
             if is_sig {
                 if dict_get(od, b"V").is_some() && keys.iter().any(|k| k == b"V") {
-                    return Ok((
-                        Changes::Other,
-                        format!("the value of signature field {n} was replaced"),
-                    ));
+                    return Ok((Changes::Other, format!("the value of signature field {n} was replaced")));
                 }
                 if keys.iter().any(|k| k == b"V") {
                     *adds_sig = true;
@@ -392,38 +306,18 @@ impl<'d, 'a> Context<'d, 'a> {
         if dict_get(od, b"Subtype").is_some() && dict_get(od, b"Rect").is_some() {
             return Ok((Changes::Annotations, format!("annotation {n} changed")));
         }
-        Ok((
-            Changes::Other,
-            format!("object {n} changed ({})", key_list(&keys)),
-        ))
+        Ok((Changes::Other, format!("object {n} changed ({})", key_list(&keys))))
     }
 
-    fn catalog_change(
-        &self,
-        old: &Object,
-        new: &Object,
-        adds_sig: &mut bool,
-    ) -> Result<(Changes, String), PdfError> {
+    fn catalog_change(&self, old: &Object, new: &Object, adds_sig: &mut bool) -> Result<(Changes, String), PdfError> {
         let (Some(od), Some(nd)) = (old.as_dict(), new.as_dict()) else {
-            return Ok((
-                Changes::Other,
-                "the document catalog is not a dictionary".into(),
-            ));
+            return Ok((Changes::Other, "the document catalog is not a dictionary".into()));
         };
         let keys = changed_keys(self.doc, od, nd);
-        let mut level = (
-            Changes::Signatures,
-            "catalog updated for signatures".to_string(),
-        );
+        let mut level = (Changes::Signatures, "catalog updated for signatures".to_string());
         for k in &keys {
             if !CATALOG_ALLOWED.contains(&k.as_slice()) {
-                return Ok((
-                    Changes::Other,
-                    format!(
-                        "document catalog entry /{} changed",
-                        String::from_utf8_lossy(k)
-                    ),
-                ));
+                return Ok((Changes::Other, format!("document catalog entry /{} changed", String::from_utf8_lossy(k))));
             }
             if k == b"AcroForm" {
                 match (dict_get(od, b"AcroForm"), dict_get(nd, b"AcroForm")) {
@@ -446,44 +340,23 @@ impl<'d, 'a> Context<'d, 'a> {
         Ok(level)
     }
 
-    fn acroform_change(
-        &self,
-        old: &Object,
-        new: &Object,
-        adds_sig: &mut bool,
-    ) -> Result<(Changes, String), PdfError> {
+    fn acroform_change(&self, old: &Object, new: &Object, adds_sig: &mut bool) -> Result<(Changes, String), PdfError> {
         let (Some(od), Some(nd)) = (old.as_dict(), new.as_dict()) else {
-            return Ok((
-                Changes::Other,
-                "the interactive form is not a dictionary".into(),
-            ));
+            return Ok((Changes::Other, "the interactive form is not a dictionary".into()));
         };
         let mut level = (Changes::Signatures, "form settings updated".to_string());
         for k in changed_keys(self.doc, od, nd) {
             if k == b"Fields" {
-                let o = dict_get(od, b"Fields")
-                    .cloned()
-                    .unwrap_or(Object::Array(vec![]));
-                let n = dict_get(nd, b"Fields")
-                    .cloned()
-                    .unwrap_or(Object::Array(vec![]));
-                let o = self
-                    .doc
-                    .resolve(&o, self.view)?
-                    .unwrap_or(Object::Array(vec![]));
-                let n = self
-                    .doc
-                    .resolve(&n, View::Latest)?
-                    .unwrap_or(Object::Array(vec![]));
+                let o = dict_get(od, b"Fields").cloned().unwrap_or(Object::Array(vec![]));
+                let n = dict_get(nd, b"Fields").cloned().unwrap_or(Object::Array(vec![]));
+                let o = self.doc.resolve(&o, self.view)?.unwrap_or(Object::Array(vec![]));
+                let n = self.doc.resolve(&n, View::Latest)?.unwrap_or(Object::Array(vec![]));
                 let r = self.array_additions(&o, &n, adds_sig, "form fields")?;
                 if r.0 > level.0 {
                     level = r;
                 }
             } else if !ACROFORM_KEYS.contains(&k.as_slice()) {
-                return Ok((
-                    Changes::Other,
-                    format!("form entry /{} changed", String::from_utf8_lossy(&k)),
-                ));
+                return Ok((Changes::Other, format!("form entry /{} changed", String::from_utf8_lossy(&k))));
             }
         }
         Ok(level)
@@ -503,19 +376,11 @@ impl<'d, 'a> Context<'d, 'a> {
         let old_refs: HashSet<ObjRef> = o.iter().filter_map(Object::as_ref).collect();
         let new_refs: HashSet<ObjRef> = n.iter().filter_map(Object::as_ref).collect();
         if !old_refs.is_subset(&new_refs) || o.iter().any(|x| x.as_ref().is_none()) {
-            let level = if what == "annotations" {
-                Changes::Annotations
-            } else {
-                Changes::Other
-            };
+            let level = if what == "annotations" { Changes::Annotations } else { Changes::Other };
             return Ok((level, format!("{what} removed or rearranged")));
         }
         let mut level = (Changes::None, String::new());
-        for r in n
-            .iter()
-            .filter_map(Object::as_ref)
-            .filter(|r| !old_refs.contains(r))
-        {
+        for r in n.iter().filter_map(Object::as_ref).filter(|r| !old_refs.contains(r)) {
             let item = self.doc.get(r)?.unwrap_or(Object::Null);
             let l = if self.field_type(&item)? == Some(b"Sig".to_vec()) {
                 *adds_sig = true;
@@ -532,10 +397,7 @@ impl<'d, 'a> Context<'d, 'a> {
             }
         }
         if level.0 == Changes::None {
-            level = (
-                Changes::Signatures,
-                format!("{what} list rewritten unchanged"),
-            );
+            level = (Changes::Signatures, format!("{what} list rewritten unchanged"));
         }
         Ok(level)
     }
@@ -552,10 +414,7 @@ impl<'d, 'a> Context<'d, 'a> {
         let mut all_annots = !items.is_empty();
         for r in items.iter().take(64) {
             let ok = match r.as_ref() {
-                Some(r) => self
-                    .doc
-                    .get_in(r, self.view)?
-                    .is_some_and(|o| o.get(b"Subtype").is_some()),
+                Some(r) => self.doc.get_in(r, self.view)?.is_some_and(|o| o.get(b"Subtype").is_some()),
                 None => false,
             };
             all_annots &= ok;
@@ -601,10 +460,7 @@ fn changed_keys(doc: &Document<'_>, old: &Dict, new: &Dict) -> Vec<Vec<u8>> {
 }
 
 fn key_list(keys: &[Vec<u8>]) -> String {
-    keys.iter()
-        .map(|k| format!("/{}", String::from_utf8_lossy(k)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    keys.iter().map(|k| format!("/{}", String::from_utf8_lossy(k))).collect::<Vec<_>>().join(", ")
 }
 
 /// References reachable from `o` within `depth` levels (the DSS tree).

@@ -31,10 +31,7 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
 #[derive(Debug, Error)]
 pub enum VerifyError {
     #[error("cannot read {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("file is {size} bytes, over the limit of {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
     #[error("{0}")]
@@ -66,16 +63,10 @@ impl Default for Options {
 
 /// Reads `path` once (refusing files over the size limit) and validates it.
 pub fn verify_file(path: &Path, opts: &Options) -> Result<Report, VerifyError> {
-    let io = |source| VerifyError::Io {
-        path: path.display().to_string(),
-        source,
-    };
+    let io = |source| VerifyError::Io { path: path.display().to_string(), source };
     let size = std::fs::metadata(path).map_err(io)?.len();
     if size > opts.max_file_size {
-        return Err(VerifyError::TooLarge {
-            size,
-            limit: opts.max_file_size,
-        });
+        return Err(VerifyError::TooLarge { size, limit: opts.max_file_size });
     }
     let data = std::fs::read(path).map_err(io)?;
     verify_bytes(&data, &path.display().to_string(), opts)
@@ -84,10 +75,7 @@ pub fn verify_file(path: &Path, opts: &Options) -> Result<Report, VerifyError> {
 /// Validates a PDF held in memory.
 pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, VerifyError> {
     if data.len() as u64 > opts.max_file_size {
-        return Err(VerifyError::TooLarge {
-            size: data.len() as u64,
-            limit: opts.max_file_size,
-        });
+        return Err(VerifyError::TooLarge { size: data.len() as u64, limit: opts.max_file_size });
     }
     let budget = Budget::new(opts.limits.clone());
     let doc = Document::open(data, &budget)?;
@@ -99,11 +87,7 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
     for (i, f) in found.iter().enumerate() {
         let (rep, end) = check_signature(&doc, f, i, opts, at)?;
         if let (Some(p), Some(end)) = (rep.certification, end) {
-            certification =
-                Some(certification.map_or(
-                    (p, end),
-                    |c: (u8, usize)| if end < c.1 { (p, end) } else { c },
-                ));
+            certification = Some(certification.map_or((p, end), |c: (u8, usize)| if end < c.1 { (p, end) } else { c }));
         }
         ends.push(end);
         sigs.push(rep);
@@ -135,11 +119,7 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
         };
         if !allowed_ok {
             modified = true;
-            let what = analysis
-                .notes
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "the document changed".into());
+            let what = analysis.notes.first().cloned().unwrap_or_else(|| "the document changed".into());
             rep.errors.push(format!("changed after signing: {what}"));
         } else if analysis.level > Changes::None {
             for n in analysis.notes.iter().take(5) {
@@ -156,12 +136,7 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
     } else {
         Indication::Indeterminate
     };
-    Ok(Report {
-        file: name.to_string(),
-        indication,
-        modified_after_signing: modified,
-        signatures: sigs,
-    })
+    Ok(Report { file: name.to_string(), indication, modified_after_signing: modified, signatures: sigs })
 }
 
 /// The byte ranges of a signature, after every invariant has been checked.
@@ -179,20 +154,16 @@ struct Ranges {
 fn check_ranges(doc: &Document<'_>, f: &FoundSignature) -> Result<Ranges, String> {
     let len = doc.data.len();
     let br: Vec<i64> = match dict_get(&f.dict, b"ByteRange") {
-        Some(Object::Array(a)) => a
-            .iter()
-            .map(|x| x.as_int().ok_or("/ByteRange holds a non-integer"))
-            .collect::<Result<_, _>>()?,
+        Some(Object::Array(a)) => {
+            a.iter().map(|x| x.as_int().ok_or("/ByteRange holds a non-integer")).collect::<Result<_, _>>()?
+        }
         Some(_) => return Err("/ByteRange is not an array".into()),
         None => return Err("no /ByteRange".into()),
     };
     let [a0, a1, b0, b1] = br[..] else {
         return Err(format!("/ByteRange must have 4 numbers, has {}", br.len()));
     };
-    if [a0, a1, b0, b1]
-        .iter()
-        .any(|&v| v < 0 || v as u64 > len as u64)
-    {
+    if [a0, a1, b0, b1].iter().any(|&v| v < 0 || v as u64 > len as u64) {
         return Err("/ByteRange lies outside the file".into());
     }
     let (a0, a1, b0, b1) = (a0 as usize, a1 as usize, b0 as usize, b1 as usize);
@@ -222,10 +193,7 @@ fn check_ranges(doc: &Document<'_>, f: &FoundSignature) -> Result<Ranges, String
     if obj_start >= a1 || obj_end > b0 + b1 {
         return Err("the signature dictionary is not inside the signed bytes".into());
     }
-    Ok(Ranges {
-        br: [a0, a1, b0, b1],
-        contents: contents.bytes.clone(),
-    })
+    Ok(Ranges { br: [a0, a1, b0, b1], contents: contents.bytes.clone() })
 }
 
 fn digest_ranges(data: &[u8], br: &[usize; 4], alg: DigestAlgorithm) -> Vec<u8> {
@@ -236,9 +204,7 @@ fn digest_ranges(data: &[u8], br: &[usize; 4], alg: DigestAlgorithm) -> Vec<u8> 
 }
 
 fn name_of(o: Option<&Object>) -> String {
-    o.and_then(Object::as_name)
-        .map(|n| String::from_utf8_lossy(n).into_owned())
-        .unwrap_or_default()
+    o.and_then(Object::as_name).map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default()
 }
 
 /// DocMDP permission of a certification signature (ISO 32000-1 §12.8.2.2).
@@ -248,51 +214,42 @@ fn docmdp_permission(doc: &Document<'_>, dict: &Dict) -> Option<u8> {
     for r in refs.as_array()? {
         let r = doc.resolve(r, crate::pdf::View::Latest).ok()??;
         if r.has_name(b"TransformMethod", b"DocMDP") {
-            let p = r
-                .get(b"TransformParams")
-                .and_then(|t| doc.resolve(t, crate::pdf::View::Latest).ok().flatten());
-            let p = p
-                .and_then(|t| t.get(b"P").and_then(Object::as_int))
-                .unwrap_or(2);
+            let p = r.get(b"TransformParams").and_then(|t| doc.resolve(t, crate::pdf::View::Latest).ok().flatten());
+            let p = p.and_then(|t| t.get(b"P").and_then(Object::as_int)).unwrap_or(2);
             return Some(p.clamp(1, 3) as u8);
         }
     }
     None
 }
 
-/// PDF date (D:YYYYMMDDHHmmSSOHH'mm) to RFC 3339 text, as far as present.
-fn pdf_date(o: Option<&Object>) -> Option<String> {
+/// A PDF date (`D:YYYYMMDDHHmmSSOHH'mm`, ISO 32000-1 §7.9.4); missing
+/// trailing fields take their defaults.
+fn pdf_date(o: Option<&Object>) -> Option<OffsetDateTime> {
     let Object::Str(s) = o? else { return None };
-    let t = String::from_utf8_lossy(&s.bytes).into_owned();
-    let t = t.strip_prefix("D:").unwrap_or(&t);
-    let d: String = t.chars().take(14).collect();
-    if d.len() < 8 || !d.chars().all(|c| c.is_ascii_digit()) {
-        return Some(t.to_string());
+    let t = std::str::from_utf8(&s.bytes).ok()?;
+    let t = t.strip_prefix("D:").unwrap_or(t);
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count().min(14);
+    if digits < 4 || digits % 2 != 0 {
+        return None;
     }
-    let g = |i: usize| d.get(i..i + 2).unwrap_or("00");
-    let rest = &t[d.len().min(t.len())..];
-    let zone = match rest.chars().next() {
-        Some('+') | Some('-') => {
-            let digits: String = rest.chars().filter(char::is_ascii_digit).take(4).collect();
-            format!(
-                "{}{}:{}",
-                &rest[..1],
-                digits.get(0..2).unwrap_or("00"),
-                digits.get(2..4).unwrap_or("00")
-            )
-        }
-        _ => "Z".into(),
+    let field = |i: usize, default: u8| -> u8 {
+        t.get(i..i + 2).filter(|_| i + 2 <= digits).and_then(|v| v.parse().ok()).unwrap_or(default)
     };
-    Some(format!(
-        "{}-{}-{}T{}:{}:{}{}",
-        &d[0..4],
-        g(4),
-        g(6),
-        g(8),
-        g(10),
-        g(12),
-        zone
-    ))
+    let year: i32 = t.get(0..4)?.parse().ok()?;
+    let date = time::Date::from_calendar_date(year, time::Month::try_from(field(4, 1)).ok()?, field(6, 1)).ok()?;
+    let tod = time::Time::from_hms(field(8, 0), field(10, 0), field(12, 0)).ok()?;
+    let rest = &t[digits..];
+    let offset = match rest.as_bytes().first() {
+        Some(sign @ (b'+' | b'-')) => {
+            let z: String = rest.chars().filter(char::is_ascii_digit).take(4).collect();
+            let h: i8 = z.get(0..2).and_then(|v| v.parse().ok()).unwrap_or(0);
+            let m: i8 = z.get(2..4).and_then(|v| v.parse().ok()).unwrap_or(0);
+            let k = if *sign == b'-' { -1 } else { 1 };
+            time::UtcOffset::from_hms(k * h, k * m, 0).ok()?
+        }
+        _ => time::UtcOffset::UTC,
+    };
+    Some(time::PrimitiveDateTime::new(date, tod).assume_offset(offset))
 }
 
 /// Validates one signature. Returns its report and the end of its signed
@@ -311,7 +268,8 @@ fn check_signature(
     };
     let subfilter = name_of(dict_get(&f.dict, b"SubFilter"));
     let mut rep = SignatureReport::new(field, subfilter.clone());
-    rep.signing_time = pdf_date(dict_get(&f.dict, b"M"));
+    let claimed_m = pdf_date(dict_get(&f.dict, b"M"));
+    rep.signing_time = claimed_m.map(report::fmt_time);
     rep.certification = docmdp_permission(doc, &f.dict);
     let ranges = match check_ranges(doc, f) {
         Ok(r) => r,
@@ -324,22 +282,14 @@ fn check_signature(
     let end = ranges.br[2] + ranges.br[3];
     rep.covers_whole_document = end == doc.data.len();
     match subfilter.as_str() {
-        "adbe.pkcs7.detached" | "ETSI.CAdES.detached" => {
-            check_cms(doc, &ranges, opts, at, &mut rep)
-        }
+        "adbe.pkcs7.detached" | "ETSI.CAdES.detached" => check_cms(doc, &ranges, claimed_m, opts, at, &mut rep),
         "ETSI.RFC3161" => check_document_timestamp(doc, &ranges, opts, at, &mut rep),
         "adbe.pkcs7.sha1" | "adbe.x509.rsa_sha1" => rep.fail(
             SubIndication::CryptoConstraintsFailure,
             format!("{subfilter} signatures use SHA-1 and are refused by policy"),
         ),
-        "" => rep.fail(
-            SubIndication::FormatFailure,
-            "the signature has no /SubFilter",
-        ),
-        other => rep.fail(
-            SubIndication::FormatFailure,
-            format!("unsupported signature format {other}"),
-        ),
+        "" => rep.fail(SubIndication::FormatFailure, "the signature has no /SubFilter"),
+        other => rep.fail(SubIndication::FormatFailure, format!("unsupported signature format {other}")),
     }
     Ok((rep, Some(end)))
 }
@@ -361,17 +311,11 @@ fn cms_subindication(e: &CmsError) -> SubIndication {
 
 /// The CMS in /Contents: its DER length decides where it ends; what follows
 /// must be the zero padding of the placeholder.
-fn parse_contents<'c>(
-    contents: &'c [u8],
-    rep: &mut SignatureReport,
-) -> Option<cms::SignedData<'c>> {
+fn parse_contents<'c>(contents: &'c [u8], rep: &mut SignatureReport) -> Option<cms::SignedData<'c>> {
     match cms::parse_signed_data(contents) {
         Ok((sd, len)) => {
             if contents[len..].iter().any(|&b| b != 0) {
-                rep.fail(
-                    SubIndication::FormatFailure,
-                    "/Contents holds data after the CMS structure",
-                );
+                rep.fail(SubIndication::FormatFailure, "/Contents holds data after the CMS structure");
                 return None;
             }
             Some(sd)
@@ -383,9 +327,12 @@ fn parse_contents<'c>(
     }
 }
 
+/// A CMS signature; `claimed_m` is the signing time in the dictionary's /M,
+/// used when the CMS carries no signingTime (PAdES puts it only in /M).
 fn check_cms(
     doc: &Document<'_>,
     ranges: &Ranges,
+    claimed_m: Option<OffsetDateTime>,
     opts: &Options,
     at: OffsetDateTime,
     rep: &mut SignatureReport,
@@ -398,11 +345,8 @@ fn check_cms(
         return;
     };
     if let Some(cert) = cms::find_signer_certificate(&sd, si).and_then(|c| Cert::parse(c).ok()) {
-        rep.signer = Some(Signer {
-            subject: cert.subject_text(),
-            issuer: cert.issuer_text(),
-            serial: cert.serial_hex(),
-        });
+        rep.signer =
+            Some(Signer { subject: cert.subject_text(), issuer: cert.issuer_text(), serial: cert.serial_hex() });
     }
     let digest = match cms::signer_digest(si) {
         Ok(d) => d,
@@ -420,7 +364,8 @@ fn check_cms(
         }
     };
     rep.signature_algorithm = Some(signer.algorithm.name.clone());
-    if let Some(t) = signer.claimed_time {
+    let claimed = signer.claimed_time.or(claimed_m);
+    if let Some(t) = claimed {
         rep.signing_time = Some(report::fmt_time(t));
     }
     // A valid signature timestamp proves the signature existed at its time.
@@ -428,27 +373,16 @@ fn check_cms(
         Ok(Some(token)) => check_timestamp(token, si.signature, opts, at, rep),
         Ok(None) => None,
         Err(e) => {
-            rep.warnings
-                .push(format!("signature timestamp unreadable: {e}"));
+            rep.warnings.push(format!("signature timestamp unreadable: {e}"));
             None
         }
     };
-    if let (Some(claimed), Some(poe)) = (signer.claimed_time, poe)
+    if let (Some(claimed), Some(poe)) = (claimed, poe)
         && claimed > poe + time::Duration::minutes(5)
     {
-        rep.warnings
-            .push("the claimed signing time is after the timestamp".into());
+        rep.warnings.push("the claimed signing time is after the timestamp".into());
     }
-    validate_signer_path(
-        signer.certificate,
-        &sd.certificates,
-        Usage::DocumentSigning,
-        poe,
-        signer.claimed_time,
-        opts,
-        at,
-        rep,
-    );
+    validate_signer_path(signer.certificate, &sd.certificates, Usage::DocumentSigning, poe, claimed, opts, at, rep);
 }
 
 /// Verifies a signature timestamp token; returns its time when it is valid.
@@ -462,18 +396,12 @@ fn check_timestamp(
     let ts = match timestamp::verify_token(token, signature) {
         Ok(ts) => ts,
         Err(e) => {
-            rep.warnings
-                .push(format!("signature timestamp invalid, ignored: {e}"));
+            rep.warnings.push(format!("signature timestamp invalid, ignored: {e}"));
             return None;
         }
     };
-    let tsa = Cert::parse(ts.signer.certificate)
-        .map(|c| c.subject_text())
-        .unwrap_or_default();
-    rep.timestamp = Some(Timestamp {
-        time: report::fmt_time(ts.info.gen_time),
-        tsa: tsa.clone(),
-    });
+    let tsa = Cert::parse(ts.signer.certificate).map(|c| c.subject_text()).unwrap_or_default();
+    rep.timestamp = Some(Timestamp { time: report::fmt_time(ts.info.gen_time), tsa: tsa.clone() });
     let mut sub = SignatureReport::new(String::new(), String::new());
     validate_signer_path(
         ts.signer.certificate,
@@ -489,9 +417,7 @@ fn check_timestamp(
         Some(ts.info.gen_time)
     } else {
         for e in sub.errors {
-            rep.warnings.push(format!(
-                "signature timestamp by {tsa} not trusted, ignored: {e}"
-            ));
+            rep.warnings.push(format!("signature timestamp by {tsa} not trusted, ignored: {e}"));
         }
         None
     }
@@ -519,11 +445,8 @@ fn check_document_timestamp(
         Ok(ts) => {
             let tsa = Cert::parse(ts.signer.certificate).ok();
             if let Some(c) = &tsa {
-                rep.signer = Some(Signer {
-                    subject: c.subject_text(),
-                    issuer: c.issuer_text(),
-                    serial: c.serial_hex(),
-                });
+                rep.signer =
+                    Some(Signer { subject: c.subject_text(), issuer: c.issuer_text(), serial: c.serial_hex() });
             }
             rep.digest_algorithm = Some(ts.info.imprint_algorithm.name().to_string());
             rep.signature_algorithm = Some(ts.signer.algorithm.name.clone());
@@ -585,10 +508,7 @@ fn validate_signer_path(
             ValidityError::Expired { .. } => SubIndication::Expired,
             ValidityError::NotYetValid { .. } => SubIndication::NotYetValid,
         };
-        rep.fail(
-            sub,
-            format!("{e} (signing time {})", report::fmt_time(claimed)),
-        );
+        rep.fail(sub, format!("{e} (signing time {})", report::fmt_time(claimed)));
         return;
     }
     if let Err(e) = path.check_validity(when) {
@@ -596,15 +516,10 @@ fn validate_signer_path(
             (ValidityError::NotYetValid { .. }, _) => SubIndication::NotYetValid,
             (ValidityError::Expired { .. }, Some(_)) => SubIndication::Expired,
             // Signed (as claimed) while valid, but nothing proves when.
-            (ValidityError::Expired { .. }, None) if claimed.is_some() => {
-                SubIndication::OutOfBoundsNoPoe
-            }
+            (ValidityError::Expired { .. }, None) if claimed.is_some() => SubIndication::OutOfBoundsNoPoe,
             (ValidityError::Expired { .. }, None) => SubIndication::Expired,
         };
-        rep.fail(
-            sub,
-            format!("{e} (validation time {})", report::fmt_time(when)),
-        );
+        rep.fail(sub, format!("{e} (validation time {})", report::fmt_time(when)));
         return;
     }
     for pair in path.certs.windows(2) {
@@ -622,11 +537,7 @@ fn validate_signer_path(
                 let reason = reason.map(|r| format!(" ({r})")).unwrap_or_default();
                 rep.fail(
                     SubIndication::Revoked,
-                    format!(
-                        "certificate {} was revoked on {}{reason}",
-                        cert.subject_text(),
-                        report::fmt_time(date)
-                    ),
+                    format!("certificate {} was revoked on {}{reason}", cert.subject_text(), report::fmt_time(date)),
                 );
                 return;
             }

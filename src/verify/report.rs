@@ -47,9 +47,7 @@ impl SubIndication {
     pub fn indication(self) -> Indication {
         use SubIndication::*;
         match self {
-            FormatFailure | HashFailure | SigCryptoFailure | Revoked | Expired | NotYetValid => {
-                Indication::TotalFailed
-            }
+            FormatFailure | HashFailure | SigCryptoFailure | Revoked | Expired | NotYetValid => Indication::TotalFailed,
             OutOfBoundsNoPoe
             | NoSigningCertificateFound
             | NoCertificateChainFound
@@ -60,10 +58,7 @@ impl SubIndication {
     }
 
     pub fn as_str(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
     }
 }
 
@@ -174,9 +169,7 @@ pub struct Report {
 /// RFC 3339 in UTC, to the second.
 pub fn fmt_time(t: time::OffsetDateTime) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&f)
-        .unwrap_or_else(|_| t.to_string())
+    t.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_else(|_| t.to_string())
 }
 
 impl Report {
@@ -217,37 +210,18 @@ impl Report {
                 let _ = writeln!(s, "  - Certification signature, DocMDP permission {p}");
             }
             if let Some(br) = sig.byte_range {
-                let _ = writeln!(
-                    s,
-                    "  - Signed ranges: [{} - {}], [{} - {}]",
-                    br[0],
-                    br[0] + br[1],
-                    br[2],
-                    br[2] + br[3]
-                );
+                let _ =
+                    writeln!(s, "  - Signed ranges: [{} - {}], [{} - {}]", br[0], br[0] + br[1], br[2], br[2] + br[3]);
             }
             let _ = writeln!(
                 s,
                 "  - {}",
-                if sig.covers_whole_document {
-                    "Total document signed"
-                } else {
-                    "Not total document signed"
-                }
+                if sig.covers_whole_document { "Total document signed" } else { "Not total document signed" }
             );
-            let _ = writeln!(
-                s,
-                "  - Changes after signing: {}",
-                sig.changes_after.as_str()
-            );
+            let _ = writeln!(s, "  - Changes after signing: {}", sig.changes_after.as_str());
             match sig.subindication {
                 Some(sub) => {
-                    let _ = writeln!(
-                        s,
-                        "  - Validation: {} / {}",
-                        sig.indication.as_str(),
-                        sub.as_str()
-                    );
+                    let _ = writeln!(s, "  - Validation: {} / {}", sig.indication.as_str(), sub.as_str());
                 }
                 None => {
                     let _ = writeln!(s, "  - Validation: {}", sig.indication.as_str());
@@ -264,11 +238,7 @@ impl Report {
             s,
             "Document: {}{}",
             self.indication.as_str(),
-            if self.modified_after_signing {
-                " (modified after signing)"
-            } else {
-                ""
-            }
+            if self.modified_after_signing { " (modified after signing)" } else { "" }
         );
         s
     }

@@ -6,9 +6,9 @@
 //! RSA keys come from `openssl genpkey` because ring cannot generate them.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
-    DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
-    RevocationReason, RevokedCertParams, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams,
+    SerialNumber,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -59,16 +59,17 @@ pub const SIGNERS: &[&str] = &[
 ];
 
 fn openssl_rsa(bits: u32) -> String {
-    let out = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            &format!("rsa_keygen_bits:{bits}"),
-        ])
-        .output()
-        .expect("openssl genpkey runs");
+    openssl_genpkey(&["-algorithm", "RSA", "-pkeyopt", &format!("rsa_keygen_bits:{bits}")])
+}
+
+/// Ed25519 from openssl: the PKCS#8 v2 that ring writes is not read by
+/// OpenSSL-based tools (pyHanko); the v1 form openssl writes is read by all.
+fn openssl_ed25519() -> String {
+    openssl_genpkey(&["-algorithm", "ed25519"])
+}
+
+fn openssl_genpkey(args: &[&str]) -> String {
+    let out = Command::new("openssl").arg("genpkey").args(args).output().expect("openssl genpkey runs");
     assert!(out.status.success(), "openssl genpkey failed");
     String::from_utf8(out.stdout).expect("PEM is ASCII")
 }
@@ -76,21 +77,14 @@ fn openssl_rsa(bits: u32) -> String {
 fn openssl_pubkey(key_pem: &str, dir: &Path) -> String {
     let tmp = dir.join("tmp-key.pem");
     std::fs::write(&tmp, key_pem).expect("write");
-    let out = Command::new("openssl")
-        .args(["pkey", "-pubout", "-in"])
-        .arg(&tmp)
-        .output()
-        .expect("openssl pkey");
+    let out = Command::new("openssl").args(["pkey", "-pubout", "-in"]).arg(&tmp).output().expect("openssl pkey");
     std::fs::remove_file(&tmp).ok();
     String::from_utf8(out.stdout).expect("PEM")
 }
 
 fn dn(cn: &str, org: &str) -> DistinguishedName {
     let mut d = DistinguishedName::new();
-    d.push(
-        DnType::CountryName,
-        DnValue::PrintableString("VN".try_into().expect("ascii")),
-    );
+    d.push(DnType::CountryName, DnValue::PrintableString("VN".try_into().expect("ascii")));
     d.push(DnType::OrganizationName, DnValue::Utf8String(org.into()));
     d.push(DnType::CommonName, DnValue::Utf8String(cn.into()));
     d
@@ -111,11 +105,7 @@ fn params(cn: &str, org: &str, serial: u64) -> CertificateParams {
 fn ca_params(cn: &str, serial: u64) -> CertificateParams {
     let mut p = params(cn, "Vanthu Test PKI", serial);
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     p
 }
 
@@ -136,9 +126,7 @@ pub fn generate(dir: &Path) -> Pki {
 
     let inter_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
     let inter_params = ca_params("Vanthu Test Signing CA", 2);
-    let inter_cert = inter_params
-        .signed_by(&inter_key, &root)
-        .expect("intermediate");
+    let inter_cert = inter_params.signed_by(&inter_key, &root).expect("intermediate");
     let inter_pem = inter_cert.pem();
     write(&dir.join("intermediate.pem"), &inter_pem);
     let inter = Issuer::new(inter_params.clone(), inter_key);
@@ -153,15 +141,10 @@ pub fn generate(dir: &Path) -> Pki {
     let fake_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
     let mut fake_params = inter_params.clone();
     fake_params.serial_number = Some(SerialNumber::from_slice(&[0x66]));
-    let fake_cert = fake_params
-        .signed_by(&fake_key, &other)
-        .expect("fake intermediate");
+    let fake_cert = fake_params.signed_by(&fake_key, &other).expect("fake intermediate");
     let fake = Issuer::new(fake_params, fake_key);
 
-    let signer_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::ContentCommitment,
-    ];
+    let signer_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
     let mut serial = 100u64;
     let mut make = |name: &str,
                     cn: &str,
@@ -172,12 +155,15 @@ pub fn generate(dir: &Path) -> Pki {
         serial += 1;
         let mut p = params(cn, org, serial);
         p.key_usages = signer_usages.clone();
+        // Declared, never fetched: validators that check revocation only where
+        // a certificate says where to look need it.
+        p.crl_distribution_points =
+            vec![rcgen::CrlDistributionPoint { uris: vec!["http://crl.vanthu.invalid/signing-ca.crl".into()] }];
         tweak(&mut p);
         let cert = match KeyPair::from_pem(&key_pem) {
             Ok(kp) => p.signed_by(&kp, issuer).expect("sign leaf"),
             Err(_) => {
-                let spki = rcgen::SubjectPublicKeyInfo::from_pem(&openssl_pubkey(&key_pem, dir))
-                    .expect("spki");
+                let spki = rcgen::SubjectPublicKeyInfo::from_pem(&openssl_pubkey(&key_pem, dir)).expect("spki");
                 p.signed_by(&spki, issuer).expect("sign leaf")
             }
         };
@@ -186,42 +172,12 @@ pub fn generate(dir: &Path) -> Pki {
         write(&dir.join(format!("{name}.chain.pem")), chain);
         serial
     };
-    let ec = |alg: &'static rcgen::SignatureAlgorithm| {
-        KeyPair::generate_for(alg).expect("key").serialize_pem()
-    };
+    let ec = |alg: &'static rcgen::SignatureAlgorithm| KeyPair::generate_for(alg).expect("key").serialize_pem();
     let none = |_: &mut CertificateParams| {};
-    make(
-        "rsa",
-        "Hồ Tấn Minh",
-        openssl_rsa(2048),
-        &none,
-        &inter,
-        &inter_pem,
-    );
-    make(
-        "p256",
-        "Nguyễn Thị Hương",
-        ec(&rcgen::PKCS_ECDSA_P256_SHA256),
-        &none,
-        &inter,
-        &inter_pem,
-    );
-    make(
-        "p384",
-        "Trần Văn Đức",
-        ec(&rcgen::PKCS_ECDSA_P384_SHA384),
-        &none,
-        &inter,
-        &inter_pem,
-    );
-    make(
-        "ed25519",
-        "Lê Thị Ánh",
-        ec(&rcgen::PKCS_ED25519),
-        &none,
-        &inter,
-        &inter_pem,
-    );
+    make("rsa", "Hồ Tấn Minh", openssl_rsa(2048), &none, &inter, &inter_pem);
+    make("p256", "Nguyễn Thị Hương", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &none, &inter, &inter_pem);
+    make("p384", "Trần Văn Đức", ec(&rcgen::PKCS_ECDSA_P384_SHA384), &none, &inter, &inter_pem);
+    make("ed25519", "Lê Thị Ánh", openssl_ed25519(), &none, &inter, &inter_pem);
     make(
         "expired",
         "Phạm Văn Cũ",
@@ -254,42 +210,15 @@ pub fn generate(dir: &Path) -> Pki {
         &inter,
         &inter_pem,
     );
-    let revoked_serial = make(
-        "revoked",
-        "Bùi Thu Hồi",
-        ec(&rcgen::PKCS_ECDSA_P256_SHA256),
-        &none,
-        &inter,
-        &inter_pem,
-    );
-    make(
-        "untrusted",
-        "Người Lạ",
-        ec(&rcgen::PKCS_ECDSA_P256_SHA256),
-        &none,
-        &other,
-        &other_cert.pem(),
-    );
-    make(
-        "lookalike",
-        "Kẻ Mạo Danh",
-        ec(&rcgen::PKCS_ECDSA_P256_SHA256),
-        &none,
-        &fake,
-        &fake_cert.pem(),
-    );
-    make(
-        "rsa1024",
-        "Khóa Ngắn",
-        openssl_rsa(1024),
-        &none,
-        &inter,
-        &inter_pem,
-    );
+    let revoked_serial = make("revoked", "Bùi Thu Hồi", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &none, &inter, &inter_pem);
+    make("untrusted", "Người Lạ", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &none, &other, &other_cert.pem());
+    make("lookalike", "Kẻ Mạo Danh", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &none, &fake, &fake_cert.pem());
+    make("rsa1024", "Khóa Ngắn", openssl_rsa(1024), &none, &inter, &inter_pem);
     make(
         "tsa",
         "Vanthu Test TSA",
-        ec(&rcgen::PKCS_ECDSA_P256_SHA256),
+        // RSA: pyHanko's in-process test TSA signs only with RSA.
+        openssl_rsa(2048),
         &|p| {
             p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
             p.extended_key_usages = vec![ExtendedKeyUsagePurpose::TimeStamping];
@@ -315,9 +244,7 @@ pub fn generate(dir: &Path) -> Pki {
             .collect(),
         key_identifier_method: KeyIdMethod::Sha256,
     };
-    let crl = crl_params(vec![revoked_serial])
-        .signed_by(&inter)
-        .expect("crl");
+    let crl = crl_params(vec![revoked_serial]).signed_by(&inter).expect("crl");
     write(&dir.join("crl.pem"), &crl.pem().expect("crl pem"));
     // Forged: names the real intermediate, lists nothing, signed by the look-alike key.
     let forged = crl_params(vec![]).signed_by(&fake).expect("forged crl");
