@@ -91,6 +91,61 @@ fn a_timestamped_signature_reports_the_tsa_time() {
     assert!(pyhanko_accepts(&py), "{py}");
 }
 
+#[test]
+fn a_document_timestamp_is_validated_like_a_signature() {
+    let dir = scratch();
+    let one = dir.path().join("signed.pdf");
+    let two = dir.path().join("doc-ts.pdf");
+    pyhanko_sign(&input("reportlab"), &one, "rsa", "Sig1", &[]);
+    let tsa = fixtures().pki.signer("tsa");
+    run_ok(
+        std::process::Command::new("python3")
+            .arg(support("sign.py"))
+            .arg("--doc-timestamp")
+            .arg("--tsa-key")
+            .arg(&tsa.key)
+            .arg("--tsa-cert")
+            .arg(&tsa.cert)
+            .arg(&one)
+            .arg(&two),
+    );
+    let v = verify(&two, &[]);
+    assert_eq!(v.indication(), "TOTAL-PASSED", "{}", v.json);
+    assert_eq!(v.sig(1)["subfilter"], "ETSI.RFC3161");
+    assert_eq!(v.sig(0)["changes_after"], "signatures");
+    assert!(v.sig(1)["timestamp"]["tsa"].as_str().is_some_and(|t| t.contains("Vanthu Test TSA")));
+    assert!(pyhanko_accepts(&pyhanko_validate(&two, &[])), "{}", pyhanko_validate(&two, &[]));
+    // Tampering with the timestamped bytes breaks it.
+    let mut data = std::fs::read(&two).expect("read");
+    let at = data.len() - 40;
+    data[at] ^= 0x20;
+    std::fs::write(&two, &data).expect("write");
+    assert_ne!(verify(&two, &[]).indication(), "TOTAL-PASSED");
+}
+
+#[test]
+fn a_certification_signature_limits_later_changes_as_pyhanko_does() {
+    let dir = scratch();
+    let certified = dir.path().join("certified.pdf");
+    pyhanko_sign(&input("reportlab"), &certified, "rsa", "Sig1", &["--certify", "--docmdp", "2"]);
+    let v = verify(&certified, &[]);
+    assert_eq!(v.indication(), "TOTAL-PASSED", "{}", v.json);
+    assert_eq!(v.sig(0)["certification"], 2);
+    // Level 2 allows another signature...
+    let signed = dir.path().join("certified-signed.pdf");
+    pyhanko_sign(&certified, &signed, "p256", "Sig2", &[]);
+    let v = verify(&signed, &[]);
+    assert_eq!(v.indication(), "TOTAL-PASSED", "{}", v.json);
+    assert!(pyhanko_accepts(&pyhanko_validate(&signed, &[])));
+    // ...but not an annotation, which an uncertified document would allow.
+    let annotated = dir.path().join("certified-annotated.pdf");
+    modify("add-annotation", &certified, &annotated);
+    let v = verify(&annotated, &[]);
+    assert_eq!(v.json["modified_after_signing"], true, "{}", v.json);
+    assert_eq!(v.indication(), "TOTAL-FAILED");
+    assert!(!pyhanko_accepts(&pyhanko_validate(&annotated, &[])));
+}
+
 /// Each broken case: signer, extra verify args, expected sub-indication.
 #[test]
 fn certificate_problems_fail_in_vanthu_and_pyhanko() {

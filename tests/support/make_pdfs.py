@@ -48,7 +48,8 @@ def large_pdf(path, megabytes):
     # random data does not compress, so each page adds ~ its raw size.
     side = 512
     per_page = side * side * 3
-    pages = max(1, (megabytes * 1_000_000) // per_page)
+    # reportlab stores images ASCII85-encoded: 5 bytes for every 4.
+    pages = max(1, (megabytes * 1_000_000) // (per_page * 5 // 4))
     c = canvas.Canvas(path, pageCompression=0)
     for i in range(pages):
         raw = os.urandom(per_page)

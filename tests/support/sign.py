@@ -4,6 +4,7 @@
         [--field NAME] [--md sha256|sha384|sha512] [--pss]
         [--subfilter pades|pkcs7] [--tsa-key K.pem --tsa-cert C.pem]
         [--certify [--docmdp 1|2|3]] IN.pdf OUT.pdf
+    python3 sign.py --doc-timestamp --tsa-key K.pem --tsa-cert C.pem IN.pdf OUT.pdf
 
 Signs as an incremental update (earlier signatures stay intact). Certificates
 are not checked at signing time: the tests make expired, revoked and
@@ -16,8 +17,9 @@ import sys
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--key", required=True)
-    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key")
+    ap.add_argument("--cert")
+    ap.add_argument("--doc-timestamp", action="store_true", help="add a document timestamp instead of a signature")
     ap.add_argument("--chain", action="append", default=[])
     ap.add_argument("--field", default="Sig1")
     ap.add_argument("--md", default=None, choices=["sha256", "sha384", "sha512"], help="default: what the key type calls for")
@@ -36,15 +38,26 @@ def main():
         from pyhanko.sign import fields, signers
         from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
-        signer = signers.SimpleSigner.load(a.key, a.cert, ca_chain_files=tuple(a.chain), prefer_pss=a.pss)
-        if signer is None:
-            raise ValueError("could not load the key or certificate")
         timestamper = None
         if a.tsa_key and a.tsa_cert:
             timestamper = DummyTimeStamper(
                 tsa_cert=load_cert_from_pemder(a.tsa_cert),
                 tsa_key=load_private_key_from_pemder(a.tsa_key, passphrase=None),
             )
+        if a.doc_timestamp:
+            if timestamper is None:
+                raise ValueError("--doc-timestamp needs --tsa-key and --tsa-cert")
+            with open(a.input, "rb") as f:
+                w = IncrementalPdfFileWriter(f, strict=False)
+                data = signers.PdfTimeStamper(timestamper).timestamp_pdf(w, md_algorithm="sha256").getvalue()
+            with open(a.output, "wb") as f:
+                f.write(data)
+            return
+        if not (a.key and a.cert):
+            raise ValueError("--key and --cert are required")
+        signer = signers.SimpleSigner.load(a.key, a.cert, ca_chain_files=tuple(a.chain), prefer_pss=a.pss)
+        if signer is None:
+            raise ValueError("could not load the key or certificate")
         subfilter = (
             fields.SigSeedSubFilter.PADES if a.subfilter == "pades" else fields.SigSeedSubFilter.ADOBE_PKCS7_DETACHED
         )

@@ -23,7 +23,7 @@ def main():
 
     from pyhanko.keys import load_certs_from_pemder
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
     from pyhanko_certvalidator import ValidationContext
     from asn1crypto import crl as asn1_crl, pem
 
@@ -57,7 +57,10 @@ def main():
                  "timestamp_valid": None, "error": None}
         try:
             vc = ValidationContext(**kwargs)
-            st = validate_pdf_signature(sig, vc)
+            if sig.sig_object.get("/Type") == "/DocTimeStamp":
+                st = validate_pdf_timestamp(sig, validation_context=vc)
+            else:
+                st = validate_pdf_signature(sig, vc)
             entry.update(
                 intact=bool(st.intact),
                 valid=bool(st.valid),
@@ -65,9 +68,10 @@ def main():
                 revoked=bool(getattr(st, "revoked", False)),
                 coverage=st.coverage.name if st.coverage is not None else None,
                 modification_level=st.modification_level.name if st.modification_level is not None else None,
-                bottom_line=bool(st.bottom_line),
+                # Document timestamps have no bottom line of their own.
+                bottom_line=bool(st.bottom_line) if hasattr(st, "bottom_line") else bool(st.intact and st.valid and st.trusted),
                 timestamp_valid=(st.timestamp_validity.valid and st.timestamp_validity.intact)
-                if st.timestamp_validity is not None else None,
+                if getattr(st, "timestamp_validity", None) is not None else None,
             )
         except Exception as e:
             entry["error"] = f"{type(e).__name__}: {e}"
