@@ -29,6 +29,7 @@
 pub mod cms;
 pub mod pdf;
 pub mod pki;
+pub mod sign;
 pub mod verify;
 
 /// Exit codes of the CLI, decided in one place.

@@ -1,17 +1,21 @@
 //! The `vanthu` command line: parses arguments, calls the library, prints.
+//! Exit codes are decided in one place ([`vanthu::exit_code`]).
 
 #![forbid(unsafe_code)]
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use vanthu::cms::tsa::{LocalTsa, Timestamper};
 use vanthu::exit_code;
 use vanthu::pki::TrustStore;
 use vanthu::pki::crl::CrlSet;
+use vanthu::pki::keys::LocalKey;
+use vanthu::sign::{self, Credentials, SignOptions};
 use vanthu::verify::{self, Options};
 
 #[derive(Parser)]
-#[command(name = "vanthu", version, about = "Digital signatures for official documents: verify signed PDFs")]
+#[command(name = "vanthu", version, about = "Digital signatures for official documents: verify and sign PDFs")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,14 +40,118 @@ enum Command {
         /// The PDF to verify.
         file: PathBuf,
     },
+    /// Sign a PDF (PAdES, incremental update); `prepare`/`finish` for external tokens.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Sign {
+        #[command(subcommand)]
+        step: Option<SignStep>,
+        #[command(flatten)]
+        args: Box<SignArgs>,
+    },
+}
+
+#[derive(Args)]
+struct Signature {
+    /// Signer certificate (PEM or DER).
+    #[arg(long, value_name = "CERT.pem")]
+    cert: PathBuf,
+    #[command(flatten)]
+    options: SignatureOptions,
+}
+
+#[derive(Args)]
+struct SignatureOptions {
+    /// Chain certificates to embed (PEM, one or more per file); repeatable.
+    #[arg(long, value_name = "CHAIN.pem")]
+    chain: Vec<PathBuf>,
+    /// Signature field: an existing empty one, or a new one (default SignatureN).
+    #[arg(long)]
+    field: Option<String>,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    location: Option<String>,
+    /// Page the signature belongs to (1-based).
+    #[arg(long, value_name = "N")]
+    page: Option<usize>,
+    /// Certification signature (DocMDP): 1 no changes, 2 form filling (default), 3 annotations too.
+    #[arg(long, value_name = "P", num_args = 0..=1, require_equals = true, default_missing_value = "2", value_parser = clap::value_parser!(u8).range(1..=3))]
+    certify: Option<u8>,
+}
+
+#[derive(Args)]
+struct Tsa {
+    /// Timestamp with vanthu's own TSA: its PKCS#8 key...
+    #[arg(long, value_name = "K.pem", requires = "tsa_cert")]
+    tsa_key: Option<PathBuf>,
+    /// ...and its certificate (with the timeStamping extended key usage).
+    #[arg(long, value_name = "C.pem", requires = "tsa_key")]
+    tsa_cert: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SignArgs {
+    /// Private key, PKCS#8 PEM (RSA 2048+, ECDSA P-256/P-384, Ed25519).
+    #[arg(long, value_name = "KEY.pem", required = true)]
+    key: Option<PathBuf>,
+    /// Signer certificate (PEM or DER).
+    #[arg(long, value_name = "CERT.pem", required = true)]
+    cert: Option<PathBuf>,
+    #[command(flatten)]
+    sig: SignatureOptions,
+    #[command(flatten)]
+    tsa: Tsa,
+    #[arg(required = true)]
+    input: Option<PathBuf>,
+    #[arg(required = true)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum SignStep {
+    /// Write the prepared PDF and print the digest of the signed attributes to sign.
+    Prepare {
+        #[command(flatten)]
+        sig: Signature,
+        /// Bytes to reserve for a timestamp token added at `finish`.
+        #[arg(long, default_value_t = 0)]
+        tsa_reserve: usize,
+        /// Also write the DER signed attributes (for keys that sign the message, not a digest).
+        #[arg(long, value_name = "FILE")]
+        attrs_out: Option<PathBuf>,
+        input: PathBuf,
+        output: PathBuf,
+    },
+    /// Embed the external signature (raw bytes, or hex) into a prepared PDF.
+    Finish {
+        #[arg(long, value_name = "CERT.pem")]
+        cert: PathBuf,
+        #[arg(long, value_name = "CHAIN.pem")]
+        chain: Vec<PathBuf>,
+        /// The signature over the signed attributes, raw or hex.
+        #[arg(long, value_name = "SIG")]
+        signature: PathBuf,
+        #[command(flatten)]
+        tsa: Tsa,
+        input: PathBuf,
+        output: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let code = match cli.command {
+    let result = match cli.command {
         Command::Verify { trust, crl, at, json, file } => run_verify(&trust, &crl, at.as_deref(), json, &file),
+        Command::Sign { step: Some(step), .. } => run_sign_step(step),
+        Command::Sign { step: None, args } => run_sign(*args),
     };
-    ExitCode::from(code as u8)
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("vanthu: {e}");
+            ExitCode::from(exit_code::UNUSABLE as u8)
+        }
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
@@ -52,9 +160,8 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
 
 fn options(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>) -> Result<Options, String> {
     let mut opts = Options::default();
-    let mut store = TrustStore::new();
     for p in trust {
-        store.add_pem(&read(p)?, &p.display().to_string()).map_err(|e| e.to_string())?;
+        opts.trust.add_pem(&read(p)?, &p.display().to_string()).map_err(|e| e.to_string())?;
     }
     let mut crls = CrlSet::new();
     for p in crl {
@@ -65,35 +172,136 @@ fn options(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>) -> Result<Optio
             .map_err(|e| format!("--at {at}: not an RFC 3339 time ({e})"))?;
         opts.at = Some(t);
     }
-    opts.trust = store;
     opts.crls = crls;
     Ok(opts)
 }
 
-fn run_verify(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>, json: bool, file: &Path) -> i32 {
-    let opts = match options(trust, crl, at) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("vanthu: {e}");
-            return exit_code::UNUSABLE;
+fn run_verify(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>, json: bool, file: &Path) -> Result<i32, String> {
+    let opts = options(trust, crl, at)?;
+    let report = verify::verify_file(file, &opts).map_err(|e| format!("{}: {e}", file.display()))?;
+    if json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(if report.indication == verify::report::Indication::TotalPassed { exit_code::VALID } else { exit_code::INVALID })
+}
+
+/// Certificates from PEM/DER files.
+fn certificates(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        let mut store = TrustStore::new();
+        store.add_pem(&read(p)?, &p.display().to_string()).map_err(|e| e.to_string())?;
+        out.extend(store.anchors().map(<[u8]>::to_vec));
+    }
+    Ok(out)
+}
+
+fn credentials(cert: &Path, chain: &[PathBuf]) -> Result<Credentials, String> {
+    let cert = certificates(&[cert.to_path_buf()])?.into_iter().next().ok_or("no certificate")?;
+    Ok(Credentials { cert, chain: certificates(chain)? })
+}
+
+fn sign_options(s: &SignatureOptions) -> SignOptions {
+    SignOptions {
+        field: s.field.clone(),
+        reason: s.reason.clone(),
+        location: s.location.clone(),
+        page: s.page,
+        certify: s.certify,
+        time: None,
+    }
+}
+
+fn timestamper(t: &Tsa) -> Result<Option<Box<dyn Timestamper>>, String> {
+    let (Some(key), Some(cert)) = (&t.tsa_key, &t.tsa_cert) else { return Ok(None) };
+    let key = LocalKey::from_pem(&read(key)?).map_err(|e| format!("{}: {e}", key.display()))?;
+    let certs = certificates(std::slice::from_ref(cert))?;
+    let mut it = certs.into_iter();
+    let first = it.next().ok_or("no TSA certificate")?;
+    let tsa = LocalTsa::new(Box::new(key), first, it.collect()).map_err(|e| e.to_string())?;
+    Ok(Some(Box::new(tsa)))
+}
+
+/// Writes `parts` to `out` through a temporary file in the same directory,
+/// renamed into place only when complete: never a partial output file.
+fn write_atomically(out: &Path, parts: &[&[u8]]) -> Result<(), String> {
+    use std::io::Write;
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = out.file_name().ok_or_else(|| format!("{}: not a file name", out.display()))?;
+    let tmp = dir.join(format!(".{}.vanthu-partial", name.to_string_lossy()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        for p in parts {
+            f.write_all(p)?;
         }
+        f.sync_all()?;
+        std::fs::rename(&tmp, out)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", out.display())
+    })
+}
+
+fn run_sign(a: SignArgs) -> Result<i32, String> {
+    let (Some(key_path), Some(cert), Some(input_path), Some(output)) = (a.key, a.cert, a.input, a.output) else {
+        return Err("sign: give --key, --cert, IN and OUT, or use `sign prepare`/`sign finish`".into());
     };
-    match verify::verify_file(file, &opts) {
-        Ok(report) => {
-            if json {
-                println!("{}", report.to_json());
-            } else {
-                print!("{}", report.to_text());
+    let key = LocalKey::from_pem(&read(&key_path)?).map_err(|e| format!("{}: {e}", key_path.display()))?;
+    let creds = credentials(&cert, &a.sig.chain)?;
+    let tsa = timestamper(&a.tsa)?;
+    let input = read(&input_path)?;
+    let signed = sign::sign(&input, &key, &creds, tsa.as_deref(), &sign_options(&a.sig))
+        .map_err(|e| format!("{}: {e}", input_path.display()))?;
+    write_atomically(&output, &[&input, &signed.tail])?;
+    Ok(exit_code::VALID)
+}
+
+fn run_sign_step(step: SignStep) -> Result<i32, String> {
+    match step {
+        SignStep::Prepare { sig, tsa_reserve, attrs_out, input, output } => {
+            let creds = credentials(&sig.cert, &sig.options.chain)?;
+            let scheme = sign::scheme_for(&creds.cert).map_err(|e| e.to_string())?;
+            let data = read(&input)?;
+            let p = sign::prepare(&data, &creds, scheme, tsa_reserve, &sign_options(&sig.options))
+                .map_err(|e| format!("{}: {e}", input.display()))?;
+            write_atomically(&output, &[&data, &p.tail])?;
+            if let Some(path) = attrs_out {
+                write_atomically(&path, &[&p.signed_attrs])?;
             }
-            if report.indication == verify::report::Indication::TotalPassed {
-                exit_code::VALID
-            } else {
-                exit_code::INVALID
-            }
+            println!("digest-algorithm: {}", p.digest_algorithm.name());
+            println!("digest: {}", vanthu_hex(&p.digest));
+            println!("signed-attributes: {}", vanthu_hex(&p.signed_attrs));
+            Ok(exit_code::VALID)
         }
-        Err(e) => {
-            eprintln!("vanthu: {}: {e}", file.display());
-            exit_code::UNUSABLE
+        SignStep::Finish { cert, chain, signature, tsa, input, output } => {
+            let creds = credentials(&cert, &chain)?;
+            let scheme = sign::scheme_for(&creds.cert).map_err(|e| e.to_string())?;
+            let sig = decode_signature(&read(&signature)?);
+            let tsa = timestamper(&tsa)?;
+            let mut data = read(&input)?;
+            sign::finish(&mut data, &creds, scheme, &sig, tsa.as_deref())
+                .map_err(|e| format!("{}: {e}", input.display()))?;
+            write_atomically(&output, &[&data])?;
+            Ok(exit_code::VALID)
         }
+    }
+}
+
+fn vanthu_hex(v: &[u8]) -> String {
+    v.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A signature file holds raw bytes, or hex text (tokens' tools print hex).
+fn decode_signature(data: &[u8]) -> Vec<u8> {
+    let text: Vec<u8> = data.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    if !text.is_empty() && text.len().is_multiple_of(2) && text.iter().all(u8::is_ascii_hexdigit) {
+        text.chunks(2)
+            .filter_map(|c| std::str::from_utf8(c).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
+            .collect()
+    } else {
+        data.to_vec()
     }
 }

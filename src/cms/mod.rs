@@ -7,8 +7,10 @@
 //! certificate binding, and the signature through the algorithm table in
 //! [`crate::pki::algorithms`].
 
+pub mod build;
 pub mod der;
 pub mod timestamp;
+pub mod tsa;
 
 use crate::pki::algorithms::{self, AlgorithmError, DigestAlgorithm, VerifiedAlgorithm};
 use der::{DerError, Oid, Reader, Tlv, tag};

@@ -14,6 +14,7 @@
 pub mod filters;
 pub mod object;
 pub mod signatures;
+pub mod write;
 pub mod xref;
 
 use object::{ObjRef, Object, Parser, dict_get};

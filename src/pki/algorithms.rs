@@ -367,3 +367,26 @@ fn pss_params(params: Option<Tlv<'_>>) -> Result<PssParams, AlgorithmError> {
     }
     Ok(PssParams { digest, salt_len })
 }
+
+/// The schemes vanthu signs with (the subset of the table ring can produce).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureScheme {
+    RsaPkcs1Sha256,
+    RsaPkcs1Sha384,
+    RsaPkcs1Sha512,
+    EcdsaP256Sha256,
+    EcdsaP384Sha384,
+    Ed25519,
+}
+
+impl SignatureScheme {
+    /// The digest used for the document and the signed attributes
+    /// (SHA-512 for Ed25519, RFC 8419).
+    pub fn digest(self) -> DigestAlgorithm {
+        match self {
+            Self::RsaPkcs1Sha256 | Self::EcdsaP256Sha256 => DigestAlgorithm::Sha256,
+            Self::RsaPkcs1Sha384 | Self::EcdsaP384Sha384 => DigestAlgorithm::Sha384,
+            Self::RsaPkcs1Sha512 | Self::Ed25519 => DigestAlgorithm::Sha512,
+        }
+    }
+}

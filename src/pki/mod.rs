@@ -7,6 +7,7 @@
 
 pub mod algorithms;
 pub mod crl;
+pub mod keys;
 pub mod path;
 
 use crate::cms::der::{self, Oid, Tlv, tag};

@@ -1,0 +1,224 @@
+//! Writing CMS: a small DER encoder and the SignedData structures vanthu
+//! produces (PAdES signer infos and RFC 3161 timestamp tokens).
+//!
+//! Everything is built as DER from parts whose encoding we control, so what
+//! is signed is exactly what is written: the signed attributes are encoded
+//! once, hashed, signed, and embedded as those same bytes.
+
+use super::der::{Oid, tag};
+use super::oid;
+use crate::pki::algorithms::{self, DigestAlgorithm};
+
+/// A DER element from its tag and content.
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 6);
+    out.push(tag);
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+pub fn seq(parts: &[&[u8]]) -> Vec<u8> {
+    tlv(tag::SEQUENCE, &parts.concat())
+}
+
+/// A DER SET OF: elements sorted by their encodings (X.690 §11.6).
+pub fn set_of(mut parts: Vec<Vec<u8>>) -> Vec<u8> {
+    parts.sort();
+    tlv(tag::SET, &parts.concat())
+}
+
+pub fn oid(o: Oid<'_>) -> Vec<u8> {
+    tlv(tag::OID, o.0)
+}
+
+pub fn octets(v: &[u8]) -> Vec<u8> {
+    tlv(tag::OCTET_STRING, v)
+}
+
+/// An INTEGER from unsigned big-endian bytes.
+pub fn uint(v: &[u8]) -> Vec<u8> {
+    let start = v.iter().position(|&b| b != 0).unwrap_or(v.len().saturating_sub(1));
+    let v = &v[start.min(v.len())..];
+    let mut content = Vec::with_capacity(v.len() + 1);
+    if v.first().is_none_or(|&b| b & 0x80 != 0) {
+        content.push(0);
+    }
+    content.extend_from_slice(v);
+    tlv(tag::INTEGER, &content)
+}
+
+pub fn small_int(v: u8) -> Vec<u8> {
+    tlv(tag::INTEGER, &[v])
+}
+
+/// AlgorithmIdentifier without parameters (SHA-2 digests, ECDSA, Ed25519).
+pub fn alg(o: Oid<'_>) -> Vec<u8> {
+    seq(&[&oid(o)])
+}
+
+/// AlgorithmIdentifier with NULL parameters (the RSA PKCS#1 family).
+pub fn alg_null(o: Oid<'_>) -> Vec<u8> {
+    seq(&[&oid(o), &[tag::NULL, 0]])
+}
+
+pub fn generalized_time(t: time::OffsetDateTime) -> Vec<u8> {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let s = format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    tlv(tag::GENERALIZED_TIME, s.as_bytes())
+}
+
+fn attribute(t: Oid<'_>, value: Vec<u8>) -> Vec<u8> {
+    seq(&[&oid(t), &set_of(vec![value])])
+}
+
+/// The signer's identity as the CMS and ESS need it.
+pub struct SignerIdentity<'a> {
+    /// Raw DER of the signer's certificate.
+    pub certificate: &'a [u8],
+    /// Raw issuer Name and serial number value of that certificate.
+    pub issuer: &'a [u8],
+    pub serial: &'a [u8],
+}
+
+impl<'a> SignerIdentity<'a> {
+    pub fn from_cert(cert: &'a crate::pki::Cert<'a>) -> Self {
+        SignerIdentity { certificate: cert.raw, issuer: cert.issuer_raw(), serial: cert.x509.raw_serial() }
+    }
+
+    fn issuer_and_serial(&self) -> Vec<u8> {
+        seq(&[self.issuer, &uint(self.serial)])
+    }
+}
+
+/// Signed attributes: contentType, messageDigest, signing-certificate-v2,
+/// returned as the DER SET (tag 0x31), which is what gets signed.
+pub fn signed_attributes(
+    content_type: Oid<'_>,
+    digest: DigestAlgorithm,
+    message_digest: &[u8],
+    signer: &SignerIdentity<'_>,
+) -> Vec<u8> {
+    // ESSCertIDv2 with the default hash (SHA-256), so hashAlgorithm is omitted.
+    let cert_hash = DigestAlgorithm::Sha256.digest(signer.certificate);
+    let general_names = seq(&[&tlv(tag::ctx_cons(4), signer.issuer)]);
+    let issuer_serial = seq(&[&general_names, &uint(signer.serial)]);
+    let ess = seq(&[&seq(&[&seq(&[&octets(&cert_hash), &issuer_serial])])]);
+    let _ = digest;
+    set_of(vec![
+        attribute(oid::CONTENT_TYPE, oid(content_type)),
+        attribute(oid::MESSAGE_DIGEST, octets(message_digest)),
+        attribute(oid::SIGNING_CERTIFICATE_V2, ess),
+    ])
+}
+
+/// A complete ContentInfo(SignedData) with one signer.
+pub struct SignedDataParts<'a> {
+    pub digest: DigestAlgorithm,
+    /// eContentType and, for encapsulated content (timestamp tokens), the content.
+    pub content_type: Oid<'a>,
+    pub econtent: Option<&'a [u8]>,
+    pub signer: SignerIdentity<'a>,
+    /// Further certificates to embed (the chain), raw DER.
+    pub chain: &'a [Vec<u8>],
+    /// The DER SET of signed attributes, as produced by [`signed_attributes`].
+    pub signed_attrs: &'a [u8],
+    /// AlgorithmIdentifier DER of the signature algorithm.
+    pub signature_algorithm: &'a [u8],
+    pub signature: &'a [u8],
+    /// DER of one unsigned attribute (the signature timestamp), if any.
+    pub unsigned_attr: Option<&'a [u8]>,
+}
+
+pub fn signed_data(p: &SignedDataParts<'_>) -> Vec<u8> {
+    let digest_alg = alg(p.digest.oid());
+    // Signed attributes travel under [0] IMPLICIT instead of the SET tag.
+    let mut attrs = p.signed_attrs.to_vec();
+    if let Some(first) = attrs.first_mut() {
+        *first = tag::ctx_cons(0);
+    }
+    let unsigned = p.unsigned_attr.map(|a| tlv(tag::ctx_cons(1), a)).unwrap_or_default();
+    let signer_info = seq(&[
+        &small_int(1),
+        &p.signer.issuer_and_serial(),
+        &digest_alg,
+        &attrs,
+        p.signature_algorithm,
+        &octets(p.signature),
+        &unsigned,
+    ]);
+    let econtent = match p.econtent {
+        Some(c) => seq(&[&oid(p.content_type), &tlv(tag::ctx_cons(0), &octets(c))]),
+        None => seq(&[&oid(p.content_type)]),
+    };
+    let mut certs: Vec<Vec<u8>> = vec![p.signer.certificate.to_vec()];
+    certs.extend(p.chain.iter().filter(|c| c.as_slice() != p.signer.certificate).cloned());
+    let certs = tlv(tag::ctx_cons(0), &certs.concat());
+    let version = if p.econtent.is_some() { 3 } else { 1 };
+    let sd =
+        seq(&[&small_int(version), &set_of(vec![digest_alg.clone()]), &econtent, &certs, &set_of(vec![signer_info])]);
+    seq(&[&oid(oid::SIGNED_DATA), &tlv(tag::ctx_cons(0), &sd)])
+}
+
+/// The unsigned attribute carrying a signature timestamp token.
+pub fn timestamp_attribute(token: &[u8]) -> Vec<u8> {
+    attribute(oid::TIMESTAMP_TOKEN, token.to_vec())
+}
+
+/// TSTInfo (RFC 3161 §2.4.2) for an imprint.
+pub fn tst_info(
+    policy: Oid<'_>,
+    imprint_alg: DigestAlgorithm,
+    imprint: &[u8],
+    serial: &[u8],
+    gen_time: time::OffsetDateTime,
+    nonce: Option<&[u8]>,
+) -> Vec<u8> {
+    let message_imprint = seq(&[&alg(imprint_alg.oid()), &octets(imprint)]);
+    let nonce = nonce.map(uint).unwrap_or_default();
+    seq(&[&small_int(1), &oid(policy), &message_imprint, &uint(serial), &generalized_time(gen_time), &nonce])
+}
+
+/// The AlgorithmIdentifier DER for a signing scheme.
+pub fn signature_algorithm_id(scheme: algorithms::SignatureScheme) -> Vec<u8> {
+    use algorithms::SignatureScheme as S;
+    match scheme {
+        S::RsaPkcs1Sha256 => alg_null(algorithms::oid::SHA256_WITH_RSA),
+        S::RsaPkcs1Sha384 => alg_null(algorithms::oid::SHA384_WITH_RSA),
+        S::RsaPkcs1Sha512 => alg_null(algorithms::oid::SHA512_WITH_RSA),
+        S::EcdsaP256Sha256 => alg(algorithms::oid::ECDSA_WITH_SHA256),
+        S::EcdsaP384Sha384 => alg(algorithms::oid::ECDSA_WITH_SHA384),
+        S::Ed25519 => alg(algorithms::oid::ED25519),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_and_integers() {
+        assert_eq!(tlv(0x04, &[1, 2]), vec![0x04, 2, 1, 2]);
+        let long = tlv(0x04, &[0u8; 300]);
+        assert_eq!(&long[..4], &[0x04, 0x82, 0x01, 0x2C]);
+        assert_eq!(uint(&[0x80]), vec![0x02, 2, 0, 0x80]);
+        assert_eq!(uint(&[0, 0, 5]), vec![0x02, 1, 5]);
+        assert_eq!(uint(&[]), vec![0x02, 1, 0]);
+    }
+}

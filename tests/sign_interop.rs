@@ -1,0 +1,240 @@
+//! A civil servant signs an outgoing document with vanthu: every output must
+//! be accepted by independent validators (pyHanko trusting the test root,
+//! poppler's pdfsig, qpdf), keep earlier signatures valid, and leave the
+//! input's bytes untouched.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn input(name: &str) -> PathBuf {
+    fixtures().pdfs.join(format!("{name}.pdf"))
+}
+
+/// `vanthu sign` as `signer`, with extra arguments; returns the exit code and stderr.
+fn vanthu_sign(inp: &Path, out: &Path, signer: &str, extra: &[&str]) -> (i32, String) {
+    let s = fixtures().pki.signer(signer);
+    let o = vanthu()
+        .arg("sign")
+        .arg("--key")
+        .arg(&s.key)
+        .arg("--cert")
+        .arg(&s.cert)
+        .arg("--chain")
+        .arg(&s.chain)
+        .args(extra)
+        .arg(inp)
+        .arg(out)
+        .output()
+        .expect("run vanthu sign");
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+fn tsa_flags() -> Vec<String> {
+    tsa_args()
+}
+
+fn assert_accepted(out: &Path, signer: &str, what: &str) {
+    let py = pyhanko_validate(out, &[]);
+    assert!(pyhanko_accepts(&py), "pyHanko rejects {what}: {py}");
+    let last = py["signatures"].as_array().and_then(|s| s.last()).cloned().unwrap_or_default();
+    assert_eq!(last["coverage"], "ENTIRE_FILE", "{what}: {py}");
+    let v = verify(out, &[]);
+    assert_eq!(v.indication(), "TOTAL-PASSED", "{what}: {}", v.json);
+    if signer != "ed25519" {
+        // NSS, behind pdfsig, has no Ed25519.
+        let sig = pdfsig(out);
+        assert!(
+            !sig.contains("Signature is Invalid") && sig.matches("Signature is Valid").count() >= 1,
+            "pdfsig on {what}: {sig}"
+        );
+        assert!(sig.trim_end().contains("Total document signed"), "pdfsig on {what}: {sig}");
+    }
+    assert!(qpdf_check(out), "qpdf --check fails on {what}");
+}
+
+#[test]
+fn every_key_type_on_every_producer_is_accepted_by_independent_validators() {
+    let dir = scratch();
+    // An input already signed by pyHanko: its signature must stay valid.
+    let pre = dir.path().join("pyhanko-signed.pdf");
+    pyhanko_sign(&input("objstm"), &pre, "rsa", "Earlier", &[]);
+    let cases: &[(&Path, &str)] = &[
+        (&input("reportlab"), "rsa"),
+        (&input("fpdf2"), "p256"),
+        (&input("objstm"), "p384"),
+        (&input("linearized"), "ed25519"),
+        (&input("many_pages"), "p256"),
+        (&pre, "p256"),
+        (&pre, "ed25519"),
+    ];
+    for (i, (inp, signer)) in cases.iter().enumerate() {
+        let out = dir.path().join(format!("out-{i}-{signer}.pdf"));
+        let (code, err) = vanthu_sign(
+            inp,
+            &out,
+            signer,
+            &["--field", "Chữ ký số", "--reason", "Phê duyệt", "--location", "TP. Hồ Chí Minh"],
+        );
+        assert_eq!(code, 0, "{}: {err}", inp.display());
+        let original = std::fs::read(inp).expect("input");
+        let signed = std::fs::read(&out).expect("output");
+        assert!(signed.starts_with(&original), "the input's bytes must be kept");
+        assert_accepted(&out, signer, &format!("{} / {signer}", inp.display()));
+        let v = verify(&out, &[]);
+        let last = v.json["signatures"].as_array().map_or(0, Vec::len) - 1;
+        assert_eq!(v.sig(last)["field"], "Chữ ký số");
+        assert!(v.sig(last)["signer"]["subject"].as_str().is_some_and(|s| s.contains("Sở Giáo dục")));
+    }
+}
+
+#[test]
+fn a_timestamped_signature_carries_a_token_pyhanko_accepts() {
+    let dir = scratch();
+    let out = dir.path().join("bt.pdf");
+    let flags = tsa_flags();
+    let extra: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let (code, err) = vanthu_sign(&input("reportlab"), &out, "rsa", &extra);
+    assert_eq!(code, 0, "{err}");
+    let py = pyhanko_validate(&out, &[]);
+    assert_eq!(py["signatures"][0]["timestamp_valid"], true, "{py}");
+    assert!(pyhanko_accepts(&py));
+    let v = verify(&out, &[]);
+    assert!(v.sig(0)["timestamp"]["tsa"].as_str().is_some_and(|t| t.contains("Vanthu Test TSA")), "{}", v.json);
+    // Signing the same document again (the organisation after the person)
+    // keeps the first signature and its timestamp valid.
+    let twice = dir.path().join("bt2.pdf");
+    let (code, err) = vanthu_sign(&out, &twice, "p256", &extra);
+    assert_eq!(code, 0, "{err}");
+    assert_accepted(&twice, "p256", "second timestamped signature");
+}
+
+#[test]
+fn a_certification_signature_is_recognised_and_enforced() {
+    let dir = scratch();
+    let out = dir.path().join("certified.pdf");
+    let (code, err) = vanthu_sign(&input("reportlab"), &out, "rsa", &["--certify=1"]);
+    assert_eq!(code, 0, "{err}");
+    assert_accepted(&out, "rsa", "certified");
+    assert_eq!(verify(&out, &[]).sig(0)["certification"], 1);
+    let annotated = dir.path().join("annotated.pdf");
+    modify("add-annotation", &out, &annotated);
+    assert!(!pyhanko_accepts(&pyhanko_validate(&annotated, &[])));
+    assert_eq!(verify(&annotated, &[]).indication(), "TOTAL-FAILED");
+    // Certification must come first.
+    let again = dir.path().join("again.pdf");
+    let (code, err) = vanthu_sign(&out, &again, "p256", &["--certify"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("first signature"), "{err}");
+    assert!(!again.exists());
+}
+
+#[test]
+fn bad_input_ends_with_a_clear_error_and_no_output_file() {
+    let dir = scratch();
+    let out = dir.path().join("out.pdf");
+    let not_pdf = dir.path().join("x.pdf");
+    std::fs::write(&not_pdf, b"this is not a PDF").expect("write");
+    let encrypted = dir.path().join("enc.pdf");
+    run_ok(Command::new("qpdf").args(["--encrypt", "u", "o", "256", "--"]).arg(input("reportlab")).arg(&encrypted));
+    let rsa = fixtures().pki.signer("rsa");
+    for (name, inp, signer, extra, expect) in [
+        ("not a PDF", not_pdf.clone(), "rsa", vec![], "not a PDF"),
+        ("encrypted", encrypted.clone(), "rsa", vec![], "encrypted"),
+        ("expired certificate", input("reportlab"), "expired", vec![], "expired"),
+        ("key usage", input("reportlab"), "wrongku", vec![], "key usage"),
+        ("missing page", input("reportlab"), "rsa", vec!["--page", "99"], "no page 99"),
+    ] {
+        let (code, err) = vanthu_sign(&inp, &out, signer, &extra);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains(expect), "{name}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{name}: {err}");
+        assert!(!out.exists(), "{name}: no output file");
+    }
+    // A key that does not belong to the certificate.
+    let p256 = fixtures().pki.signer("p256");
+    let o = vanthu()
+        .args(["sign", "--key"])
+        .arg(&p256.key)
+        .arg("--cert")
+        .arg(&rsa.cert)
+        .arg(input("reportlab"))
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does not match"));
+    assert!(!out.exists());
+    // Leftover partial files are not left behind either.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn deferred_signing_with_a_key_outside_vanthu_passes_pyhanko() {
+    let dir = scratch();
+    for signer in ["p256", "rsa"] {
+        let s = fixtures().pki.signer(signer);
+        let prepared = dir.path().join(format!("prepared-{signer}.pdf"));
+        let attrs = dir.path().join(format!("attrs-{signer}.der"));
+        let printed = run_ok(
+            vanthu()
+                .args(["sign", "prepare", "--cert"])
+                .arg(&s.cert)
+                .arg("--chain")
+                .arg(&s.chain)
+                .arg("--attrs-out")
+                .arg(&attrs)
+                .arg(input("reportlab"))
+                .arg(&prepared),
+        );
+        assert!(printed.contains("digest: "), "{printed}");
+        // The "token": openssl with the key, which vanthu never sees.
+        let sig = dir.path().join(format!("sig-{signer}.bin"));
+        run_ok(
+            Command::new("openssl").args(["dgst", "-sha256", "-sign"]).arg(&s.key).arg("-out").arg(&sig).arg(&attrs),
+        );
+        let out = dir.path().join(format!("finished-{signer}.pdf"));
+        run_ok(
+            vanthu()
+                .args(["sign", "finish", "--cert"])
+                .arg(&s.cert)
+                .arg("--chain")
+                .arg(&s.chain)
+                .arg("--signature")
+                .arg(&sig)
+                .arg(&prepared)
+                .arg(&out),
+        );
+        assert_accepted(&out, signer, &format!("deferred {signer}"));
+        // A signature by another key is refused, not embedded.
+        let other = fixtures().pki.signer(if signer == "rsa" { "p256" } else { "rsa" });
+        let wrong = dir.path().join("wrong.bin");
+        run_ok(
+            Command::new("openssl")
+                .args(["dgst", "-sha256", "-sign"])
+                .arg(&other.key)
+                .arg("-out")
+                .arg(&wrong)
+                .arg(&attrs),
+        );
+        let bad_out = dir.path().join("bad.pdf");
+        let o = vanthu()
+            .args(["sign", "finish", "--cert"])
+            .arg(&s.cert)
+            .arg("--signature")
+            .arg(&wrong)
+            .arg(&prepared)
+            .arg(&bad_out)
+            .output()
+            .expect("run");
+        assert_eq!(o.status.code(), Some(2));
+        assert!(!bad_out.exists());
+    }
+}
