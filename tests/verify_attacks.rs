@@ -241,3 +241,35 @@ fn hostile_structure_ends_in_a_clean_error() {
     let p = write(dir.path(), "deep.pdf", &deep);
     assert_eq!(verify(&p, &[]).code, 2);
 }
+
+#[test]
+fn an_unreadable_signature_dictionary_is_a_failed_signature_not_a_lost_document() {
+    // Found by fuzzing `vanthu sign`: a file whose signature value holds a
+    // non-hex character could be signed again but not verified.
+    let dir = scratch();
+    let (_, mut data) = signed(dir.path());
+    let at = find(&data, b"/Contents <").expect("contents") + 20;
+    data[at] = b'G';
+    let broken = write(dir.path(), "broken.pdf", &data);
+    let v = verify(&broken, &[]);
+    assert_eq!(v.code, 1, "{}", v.stderr);
+    assert_eq!(v.sub(0), "FORMAT_FAILURE", "{}", v.json);
+    let resigned = dir.path().join("resigned.pdf");
+    let s = fixtures().pki.signer("p256");
+    run_ok(
+        vanthu()
+            .arg("sign")
+            .arg("--key")
+            .arg(&s.key)
+            .arg("--cert")
+            .arg(&s.cert)
+            .arg("--chain")
+            .arg(&s.chain)
+            .arg(&broken)
+            .arg(&resigned),
+    );
+    let v = verify(&resigned, &[]);
+    assert_eq!(v.json["signatures"].as_array().map(Vec::len), Some(2), "{}", v.json);
+    assert_eq!(v.sig(1)["indication"], "TOTAL-PASSED", "{}", v.json);
+    assert_eq!(v.indication(), "TOTAL-FAILED");
+}

@@ -22,6 +22,9 @@ pub struct FoundSignature {
     /// Byte span of the object holding the dictionary, when it is a top-level
     /// object of the file (then string spans in `dict` are file offsets).
     pub span: Option<(usize, usize)>,
+    /// Why the dictionary could not be read, when a field points at an
+    /// unreadable object: reported as a failed signature, not hidden.
+    pub error: Option<String>,
 }
 
 /// A signature field in the current form.
@@ -135,15 +138,24 @@ pub fn find_signatures(doc: &Document<'_>) -> Result<Vec<FoundSignature>, PdfErr
                 if !seen_objects.insert(r) {
                     continue;
                 }
-                if let Some(found) = load_top_level(doc, r)? {
-                    out.push(FoundSignature { field: Some(f.name), ..found });
+                match load_top_level(doc, r) {
+                    Ok(Some(found)) => out.push(FoundSignature { field: Some(f.name), ..found }),
+                    Ok(None) => {}
+                    Err(e @ (PdfError::Timeout | PdfError::Limit(_))) => return Err(e),
+                    Err(e) => out.push(FoundSignature {
+                        field: Some(f.name),
+                        object: Some(r),
+                        dict: Vec::new(),
+                        span: None,
+                        error: Some(format!("signature dictionary unreadable: {e}")),
+                    }),
                 }
             }
             Some(Object::Dict(d)) => {
                 // A direct dictionary inside the field object: spans are file
                 // offsets only if the field itself is a top-level object.
-                let span = load_top_level(doc, f.field)?.and_then(|x| x.span);
-                out.push(FoundSignature { field: Some(f.name), object: None, dict: d, span });
+                let span = load_top_level(doc, f.field).ok().flatten().and_then(|x| x.span);
+                out.push(FoundSignature { field: Some(f.name), object: None, dict: d, span, error: None });
             }
             _ => {}
         }
@@ -198,7 +210,13 @@ pub fn find_signatures(doc: &Document<'_>) -> Result<Vec<FoundSignature>, PdfErr
             let latest = matches!(doc.entry(r.num, View::Latest), Some(Entry::InUse { offset: o, .. }) if o == offset);
             if latest {
                 seen_objects.insert(r);
-                out.push(FoundSignature { field: None, object: Some(r), dict: d, span: Some((offset, end)) });
+                out.push(FoundSignature {
+                    field: None,
+                    object: Some(r),
+                    dict: d,
+                    span: Some((offset, end)),
+                    error: None,
+                });
             }
         }
     }
@@ -218,11 +236,18 @@ fn load_top_level(doc: &Document<'_>, r: ObjRef) -> Result<Option<FoundSignature
                 object: Some(r),
                 dict,
                 span: Some((offset, end)),
+                error: None,
             }))
         }
         Some(e @ Entry::Compressed { .. }) => {
             let obj = doc.load(r.num, e, View::Latest)?;
-            Ok(obj.as_dict().cloned().map(|dict| FoundSignature { field: None, object: Some(r), dict, span: None }))
+            Ok(obj.as_dict().cloned().map(|dict| FoundSignature {
+                field: None,
+                object: Some(r),
+                dict,
+                span: None,
+                error: None,
+            }))
         }
         _ => Ok(None),
     }

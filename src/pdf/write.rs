@@ -21,6 +21,8 @@ pub enum Body {
 /// Objects to append to a document.
 pub struct Update<'d, 'a> {
     doc: &'d Document<'a>,
+    /// The first number this update hands out.
+    first_new: u32,
     next: u32,
     objects: Vec<(ObjRef, Body)>,
 }
@@ -43,7 +45,7 @@ impl<'d, 'a> Update<'d, 'a> {
             .unwrap_or(0);
         let max_entry = doc.xref.sections.iter().flat_map(|s| s.entries.keys().copied()).max().unwrap_or(0);
         let next = (size.clamp(0, u32::MAX as i64 - 1) as u32).max(max_entry.saturating_add(1)).max(1);
-        Update { doc, next, objects: Vec::new() }
+        Update { doc, first_new: next, next, objects: Vec::new() }
     }
 
     /// Reserves a number for a new object (its body is given with [`Self::set`]).
@@ -59,10 +61,25 @@ impl<'d, 'a> Update<'d, 'a> {
         r
     }
 
-    /// Sets the body of a reserved object, or replaces an existing one.
+    /// Sets the body of an object reserved with [`Self::reserve`].
     pub fn set(&mut self, r: ObjRef, body: Body) {
         self.objects.retain(|(o, _)| *o != r);
         self.objects.push((r, body));
+    }
+
+    /// Replaces an object the document already has. A reference to an object
+    /// that does not exist is refused: writing it could collide with a
+    /// number this update reserved.
+    pub fn replace(&mut self, r: ObjRef, body: Body) -> Result<(), PdfError> {
+        match self.doc.entry(r.num, super::View::Latest) {
+            Some(super::xref::Entry::InUse { .. } | super::xref::Entry::Compressed { .. })
+                if r.num < self.first_new =>
+            {
+                self.set(r, body);
+                Ok(())
+            }
+            _ => Err(PdfError::Xref(format!("object {} does not exist", r.num))),
+        }
     }
 
     /// Serializes the update for a file of `base_len` bytes.

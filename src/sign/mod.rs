@@ -395,7 +395,7 @@ fn lay_out(
         }
         let Some(Object::Dict(mut fd)) = doc.get(f.field)? else { return Err(SignError::NoCatalog) };
         set(&mut fd, b"V", Object::Ref(sig_ref));
-        up.set(f.field, Body::Object(Object::Dict(fd)));
+        up.replace(f.field, Body::Object(Object::Dict(fd)))?;
     } else {
         let page_no = opts.page.unwrap_or(1);
         let page_ref = find_page(&doc, root, page_no)?.ok_or(SignError::NoSuchPage(page_no))?;
@@ -413,28 +413,28 @@ fn lay_out(
         // The page's /Annots gains the widget.
         let Some(Object::Dict(mut page)) = doc.get(page_ref)? else { return Err(SignError::NoSuchPage(page_no)) };
         match dict_get(&page, b"Annots").cloned() {
-            Some(Object::Ref(ar)) => {
+            Some(Object::Ref(ar)) if matches!(doc.get(ar)?, Some(Object::Array(_))) => {
                 let mut arr = doc.get(ar)?.and_then(|o| o.as_array().map(<[Object]>::to_vec)).unwrap_or_default();
                 arr.push(Object::Ref(widget_ref));
-                up.set(ar, Body::Object(Object::Array(arr)));
+                up.replace(ar, Body::Object(Object::Array(arr)))?;
             }
             Some(Object::Array(mut arr)) => {
                 arr.push(Object::Ref(widget_ref));
                 set(&mut page, b"Annots", Object::Array(arr));
-                up.set(page_ref, Body::Object(Object::Dict(page)));
+                up.replace(page_ref, Body::Object(Object::Dict(page)))?;
             }
             _ => {
                 set(&mut page, b"Annots", Object::Array(vec![Object::Ref(widget_ref)]));
-                up.set(page_ref, Body::Object(Object::Dict(page)));
+                up.replace(page_ref, Body::Object(Object::Dict(page)))?;
             }
         }
         // The form's /Fields gains the field.
         let add_field = |af: &mut Dict, up: &mut Update<'_, '_>| -> Result<(), SignError> {
             match dict_get(af, b"Fields").cloned() {
-                Some(Object::Ref(fr)) => {
+                Some(Object::Ref(fr)) if matches!(doc.get(fr)?, Some(Object::Array(_))) => {
                     let mut arr = doc.get(fr)?.and_then(|o| o.as_array().map(<[Object]>::to_vec)).unwrap_or_default();
                     arr.push(Object::Ref(widget_ref));
-                    up.set(fr, Body::Object(Object::Array(arr)));
+                    up.replace(fr, Body::Object(Object::Array(arr)))?;
                 }
                 Some(Object::Array(mut arr)) => {
                     arr.push(Object::Ref(widget_ref));
@@ -446,13 +446,13 @@ fn lay_out(
             Ok(())
         };
         match dict_get(&catalog, b"AcroForm").cloned() {
-            Some(Object::Ref(afr)) => {
+            Some(Object::Ref(afr)) if matches!(doc.get(afr)?, Some(Object::Dict(_))) => {
                 let mut af = match doc.get(afr)? {
                     Some(Object::Dict(d)) => d,
                     _ => Vec::new(),
                 };
                 add_field(&mut af, &mut up)?;
-                up.set(afr, Body::Object(Object::Dict(af)));
+                up.replace(afr, Body::Object(Object::Dict(af)))?;
             }
             Some(Object::Dict(mut af)) => {
                 add_field(&mut af, &mut up)?;
@@ -473,7 +473,7 @@ fn lay_out(
         catalog_changed = true;
     }
     if catalog_changed {
-        up.set(root, Body::Object(Object::Dict(catalog)));
+        up.replace(root, Body::Object(Object::Dict(catalog)))?;
     }
 
     let ends_with_eol = matches!(input.last(), Some(b'\n' | b'\r'));

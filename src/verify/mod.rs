@@ -268,6 +268,10 @@ fn check_signature(
     };
     let subfilter = name_of(dict_get(&f.dict, b"SubFilter"));
     let mut rep = SignatureReport::new(field, subfilter.clone());
+    if let Some(e) = &f.error {
+        rep.fail(SubIndication::FormatFailure, e.clone());
+        return Ok((rep, None));
+    }
     let claimed_m = pdf_date(dict_get(&f.dict, b"M"));
     rep.signing_time = claimed_m.map(report::fmt_time);
     rep.certification = docmdp_permission(doc, &f.dict);

@@ -1,10 +1,20 @@
 """Unsigned test PDFs from several producers.
 
-    python3 make_pdfs.py OUTDIR            # reportlab, fpdf2, objstm, linearized, many_pages
+    python3 make_pdfs.py OUTDIR            # the files below, into OUTDIR
     python3 make_pdfs.py --large MB FILE   # one PDF of about MB megabytes (benchmarks)
 
-reportlab and fpdf2 write classic cross-reference tables; qpdf rewrites one
-of them with object and cross-reference streams, and linearizes another.
+OUTDIR gets:
+  reportlab.pdf   2 pages of text, classic cross-reference table
+  fpdf2.pdf       1 page from fpdf2, classic cross-reference table
+  objstm.pdf      reportlab.pdf rewritten by qpdf with object streams and
+                  a cross-reference stream
+  linearized.pdf  reportlab.pdf linearized by qpdf
+  many_pages.pdf  300 pages of text from reportlab
+  form.pdf        1 page with an empty AcroForm text field "Name" (for
+                  modify.py fill-field)
+
+The --large file is made of pages carrying random-noise images, which do not
+compress, so its size grows quickly (about 1 s per 5 MB).
 """
 
 import argparse
@@ -37,25 +47,31 @@ def fpdf2_pdf(path):
     pdf.output(path)
 
 
+def form_pdf(path):
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(path)
+    c.drawString(72, 770, "Acknowledgement of receipt")
+    c.drawString(72, 700, "Name:")
+    c.acroForm.textfield(name="Name", tooltip="Name", x=120, y=695, width=250, height=20, value="")
+    c.showPage()
+    c.save()
+
+
 def large_pdf(path, megabytes):
-    """Pages carrying incompressible image data, so size grows quickly."""
+    """Pages carrying incompressible images, so size grows quickly."""
+    import reportlab.rl_config
+    from PIL import Image  # a reportlab dependency
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
-    import io
-    import zlib
 
-    # A raw RGB image of random bytes, stored with FlateDecode by reportlab:
-    # random data does not compress, so each page adds ~ its raw size.
+    reportlab.rl_config.useA85 = 0  # binary image streams: bytes on disk ~ raw size
     side = 512
     per_page = side * side * 3
-    # reportlab stores images ASCII85-encoded: 5 bytes for every 4.
-    pages = max(1, (megabytes * 1_000_000) // (per_page * 5 // 4))
-    c = canvas.Canvas(path, pageCompression=0)
+    pages = max(1, round(megabytes * 1_000_000 / per_page))
+    c = canvas.Canvas(path)
     for i in range(pages):
-        raw = os.urandom(per_page)
-        from PIL import Image  # reportlab depends on pillow
-
-        img = Image.frombytes("RGB", (side, side), raw)
+        img = Image.frombytes("RGB", (side, side), os.urandom(per_page))
         c.drawImage(ImageReader(img), 50, 200, width=400, height=400)
         c.drawString(72, 770, f"large test page {i + 1}")
         c.showPage()
@@ -64,24 +80,35 @@ def large_pdf(path, megabytes):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--large", nargs=2, metavar=("MB", "FILE"))
+    ap.add_argument("--large", nargs=2, metavar=("MB", "FILE"), help="write one large PDF instead")
     ap.add_argument("outdir", nargs="?")
     a = ap.parse_args()
+    if a.large:
+        if a.outdir:
+            ap.error("OUTDIR and --large do not go together")
+        try:
+            megabytes = float(a.large[0])
+        except ValueError:
+            ap.error(f"--large: MB must be a number, not {a.large[0]!r}")
+    elif not a.outdir:
+        ap.error("OUTDIR is required")
     try:
         if a.large:
-            large_pdf(a.large[1], int(a.large[0]))
+            large_pdf(a.large[1], megabytes)
             return
-        if not a.outdir:
-            ap.error("OUTDIR is required")
         os.makedirs(a.outdir, exist_ok=True)
         out = lambda n: os.path.join(a.outdir, n)
         reportlab_pdf(out("reportlab.pdf"))
         fpdf2_pdf(out("fpdf2.pdf"))
-        subprocess.run(["qpdf", "--object-streams=generate", out("reportlab.pdf"), out("objstm.pdf")], check=True)
-        subprocess.run(["qpdf", "--linearize", out("reportlab.pdf"), out("linearized.pdf")], check=True)
+        for flags, name in ((["--object-streams=generate"], "objstm.pdf"), (["--linearize"], "linearized.pdf")):
+            r = subprocess.run(["qpdf", *flags, out("reportlab.pdf"), out(name)], capture_output=True, text=True)
+            if r.returncode not in (0, 3):  # 3: succeeded with warnings
+                raise RuntimeError(f"qpdf {' '.join(flags)} failed: {r.stderr.strip()}")
         reportlab_pdf(out("many_pages.pdf"), pages=300)
+        form_pdf(out("form.pdf"))
     except Exception as e:  # one line for the test log
-        print(f"make_pdfs.py: {e}", file=sys.stderr)
+        msg = " ".join(str(e).split())
+        print(f"make_pdfs.py: {type(e).__name__}: {msg}", file=sys.stderr)
         sys.exit(1)
 
 
