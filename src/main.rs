@@ -11,6 +11,7 @@ use vanthu::exit_code;
 use vanthu::pki::TrustStore;
 use vanthu::pki::crl::CrlSet;
 use vanthu::pki::keys::LocalKey;
+use vanthu::sign::appearance::{Role, Visible};
 use vanthu::sign::{self, Credentials, SignOptions};
 use vanthu::verify::{self, Options};
 
@@ -44,7 +45,7 @@ enum Command {
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Sign {
         #[command(subcommand)]
-        step: Option<SignStep>,
+        step: Option<Box<SignStep>>,
         #[command(flatten)]
         args: Box<SignArgs>,
     },
@@ -77,6 +78,37 @@ struct SignatureOptions {
     /// Certification signature (DocMDP): 1 no changes, 2 form filling (default), 3 annotations too.
     #[arg(long, value_name = "P", num_args = 0..=1, require_equals = true, default_missing_value = "2", value_parser = clap::value_parser!(u8).range(1..=3))]
     certify: Option<u8>,
+    /// Visible signature (Decree 30/2020 appearance).
+    #[arg(long)]
+    visible: bool,
+    /// Where on the page: x,y,width,height in points (default: by role).
+    #[arg(long, value_name = "x,y,w,h", requires = "visible", value_parser = parse_rect)]
+    rect: Option<[f64; 4]>,
+    /// Signature image or seal, transparent PNG.
+    #[arg(long, value_name = "IMAGE.png", requires = "visible")]
+    image: Option<PathBuf>,
+    /// person (name, position, time), organization (seal, name, time) or attachment (number, time; page 1 top right).
+    #[arg(long, value_enum, default_value_t = RoleArg::Person, requires = "visible")]
+    role: RoleArg,
+    /// The document's number and notation, for attachment stamps (e.g. 610/TB-SGDĐT).
+    #[arg(long, value_name = "TEXT")]
+    doc_number: Option<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Person,
+    Organization,
+    Attachment,
+}
+
+fn parse_rect(s: &str) -> Result<[f64; 4], String> {
+    let v: Vec<f64> =
+        s.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    match v[..] {
+        [x, y, w, h] if w > 0.0 && h > 0.0 && v.iter().all(|c| c.is_finite()) => Ok([x, y, w, h]),
+        _ => Err("expected x,y,width,height with a positive width and height".into()),
+    }
 }
 
 #[derive(Args)]
@@ -142,7 +174,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Verify { trust, crl, at, json, file } => run_verify(&trust, &crl, at.as_deref(), json, &file),
-        Command::Sign { step: Some(step), .. } => run_sign_step(step),
+        Command::Sign { step: Some(step), .. } => run_sign_step(*step),
         Command::Sign { step: None, args } => run_sign(*args),
     };
     match result {
@@ -203,15 +235,30 @@ fn credentials(cert: &Path, chain: &[PathBuf]) -> Result<Credentials, String> {
     Ok(Credentials { cert, chain: certificates(chain)? })
 }
 
-fn sign_options(s: &SignatureOptions) -> SignOptions {
-    SignOptions {
+fn sign_options(s: &SignatureOptions) -> Result<SignOptions, String> {
+    let visible = if s.visible {
+        let image = match &s.image {
+            Some(p) => Some(read(p)?),
+            None => None,
+        };
+        let role = match s.role {
+            RoleArg::Person => Role::Person,
+            RoleArg::Organization => Role::Organization,
+            RoleArg::Attachment => Role::Attachment,
+        };
+        Some(Visible { role, rect: s.rect, image, doc_number: s.doc_number.clone() })
+    } else {
+        None
+    };
+    Ok(SignOptions {
         field: s.field.clone(),
         reason: s.reason.clone(),
         location: s.location.clone(),
         page: s.page,
         certify: s.certify,
         time: None,
-    }
+        visible,
+    })
 }
 
 fn timestamper(t: &Tsa) -> Result<Option<Box<dyn Timestamper>>, String> {
@@ -253,7 +300,7 @@ fn run_sign(a: SignArgs) -> Result<i32, String> {
     let creds = credentials(&cert, &a.sig.chain)?;
     let tsa = timestamper(&a.tsa)?;
     let input = read(&input_path)?;
-    let signed = sign::sign(&input, &key, &creds, tsa.as_deref(), &sign_options(&a.sig))
+    let signed = sign::sign(&input, &key, &creds, tsa.as_deref(), &sign_options(&a.sig)?)
         .map_err(|e| format!("{}: {e}", input_path.display()))?;
     write_atomically(&output, &[&input, &signed.tail])?;
     Ok(exit_code::VALID)
@@ -265,7 +312,7 @@ fn run_sign_step(step: SignStep) -> Result<i32, String> {
             let creds = credentials(&sig.cert, &sig.options.chain)?;
             let scheme = sign::scheme_for(&creds.cert).map_err(|e| e.to_string())?;
             let data = read(&input)?;
-            let p = sign::prepare(&data, &creds, scheme, tsa_reserve, &sign_options(&sig.options))
+            let p = sign::prepare(&data, &creds, scheme, tsa_reserve, &sign_options(&sig.options)?)
                 .map_err(|e| format!("{}: {e}", input.display()))?;
             write_atomically(&output, &[&data, &p.tail])?;
             if let Some(path) = attrs_out {

@@ -238,3 +238,124 @@ fn deferred_signing_with_a_key_outside_vanthu_passes_pyhanko() {
         assert!(!bad_out.exists());
     }
 }
+
+/// A transparent PNG: a ring of `rgb` (a seal) or a stroke (a signature).
+fn make_png(path: &Path, w: u32, h: u32, rgb: [u8; 3], ring: bool) {
+    let mut px = vec![0u8; (w * h * 4) as usize];
+    for y in 0..h {
+        for x in 0..w {
+            let (fx, fy) = (x as f64 / w as f64 - 0.5, y as f64 / h as f64 - 0.5);
+            let on = if ring {
+                let r = (fx * fx + fy * fy).sqrt();
+                (0.40..0.48).contains(&r) || (0.28..0.31).contains(&r)
+            } else {
+                (fy - 0.3 * (fx * 12.0).sin()).abs() < 0.06
+            };
+            if on {
+                let i = ((y * w + x) * 4) as usize;
+                px[i..i + 4].copy_from_slice(&[rgb[0], rgb[1], rgb[2], 255]);
+            }
+        }
+    }
+    let file = std::fs::File::create(path).expect("png file");
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header().expect("png header").write_image_data(&px).expect("png data");
+}
+
+/// Non-white pixels of page 1 rendered at 72 dpi inside a PDF rectangle.
+fn ink_in(pdf: &Path, rect: [f64; 4], dir: &Path) -> usize {
+    let prefix = dir.join("render");
+    run_ok(
+        Command::new("pdftoppm").args(["-r", "72", "-f", "1", "-l", "1", "-png", "-singlefile"]).arg(pdf).arg(&prefix),
+    );
+    let file = std::fs::File::open(prefix.with_extension("png")).expect("rendered page");
+    let mut dec = png::Decoder::new(std::io::BufReader::new(file));
+    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = dec.read_info().expect("png");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("frame");
+    let channels = info.color_type.samples();
+    let (w, h) = (info.width as f64, info.height as f64);
+    let [x, y, rw, rh] = rect;
+    let mut ink = 0;
+    for py in ((h - y - rh).max(0.0) as usize)..((h - y).min(h) as usize) {
+        for px in (x.max(0.0) as usize)..((x + rw).min(w) as usize) {
+            let i = (py * info.width as usize + px) * channels;
+            if buf[i..i + 3].iter().any(|&c| c < 200) {
+                ink += 1;
+            }
+        }
+    }
+    ink
+}
+
+#[test]
+fn visible_signatures_follow_decree_30_and_render_vietnamese_text() {
+    let dir = scratch();
+    let sig_png = dir.path().join("signature.png");
+    let seal_png = dir.path().join("seal.png");
+    make_png(&sig_png, 300, 120, [20, 40, 200], false);
+    make_png(&seal_png, 240, 240, [220, 20, 20], true);
+    let sample = dir.path().join("sample.pdf");
+    run_ok(Command::new("python3").arg(support("make_sample.py")).arg(&sample));
+    let person = dir.path().join("person.pdf");
+    let org = dir.path().join("org.pdf");
+    let attach = dir.path().join("attachment.pdf");
+    let sig = sig_png.display().to_string();
+    let seal = seal_png.display().to_string();
+    let (code, err) = vanthu_sign(
+        &sample,
+        &person,
+        "rsa",
+        &["--visible", "--role", "person", "--image", &sig, "--rect", "330,120,220,100"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = vanthu_sign(
+        &person,
+        &org,
+        "p256",
+        &["--visible", "--role", "organization", "--image", &seal, "--rect", "260,110,200,110"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, err) =
+        vanthu_sign(&org, &attach, "p256", &["--visible", "--role", "attachment", "--doc-number", "610/TB-SGDĐT"]);
+    assert_eq!(code, 0, "{err}");
+    assert_accepted(&attach, "p256", "three visible signatures");
+    let v = verify(&attach, &[]);
+    assert_eq!(v.json["signatures"].as_array().map(Vec::len), Some(3));
+
+    // The appearances are drawn where they were asked to be.
+    assert!(ink_in(&person, [330.0, 120.0, 220.0, 100.0], dir.path()) > 200, "person signature area is blank");
+    let blank_before = ink_in(&person, [260.0, 110.0, 70.0, 110.0], dir.path());
+    assert!(ink_in(&org, [260.0, 110.0, 70.0, 110.0], dir.path()) > blank_before + 200, "seal area is blank");
+    // Vietnamese text survives: rendered from the embedded font and copyable.
+    let text = run_ok(Command::new("pdftotext").arg(&attach).arg("-"));
+    for expected in ["Hồ Tấn Minh", "Sở Giáo dục và Đào tạo Thành phố", "Thời gian ký:", "Số: 610/TB-SGDĐT", "+07:00"]
+    {
+        assert!(text.contains(expected), "{expected:?} not in the extracted text:\n{text}");
+    }
+    // The font is embedded as a subset, not whole (about 400 KB).
+    let grown = std::fs::metadata(&org).expect("org").len() - std::fs::metadata(&person).expect("person").len();
+    assert!(grown < 120_000, "the organisation signature added {grown} bytes");
+    let fonts = run_ok(Command::new("pdffonts").arg(&attach));
+    assert!(fonts.contains("+LiberationSerif") && fonts.contains("yes"), "{fonts}");
+}
+
+#[test]
+fn a_bad_image_or_missing_document_number_is_refused_cleanly() {
+    let dir = scratch();
+    let bogus = dir.path().join("bogus.png");
+    std::fs::write(&bogus, b"not a png at all").expect("write");
+    let out = dir.path().join("out.pdf");
+    let (code, err) =
+        vanthu_sign(&input("reportlab"), &out, "rsa", &["--visible", "--image", bogus.to_str().expect("utf-8")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("PNG"), "{err}");
+    assert!(!out.exists());
+    let (code, err) = vanthu_sign(&input("reportlab"), &out, "rsa", &["--visible", "--role", "attachment"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--doc-number"), "{err}");
+    assert!(!out.exists());
+}

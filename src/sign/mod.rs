@@ -11,6 +11,8 @@
 //! certificates, the key's largest signature and (with a TSA) a real token,
 //! plus a small margin: never a blind 30 KB of zeros.
 
+pub mod appearance;
+
 use crate::cms::build::{self, SignedDataParts, SignerIdentity};
 use crate::cms::tsa::{Timestamper, TsaError};
 use crate::cms::{self, oid as cms_oid};
@@ -57,6 +59,8 @@ pub enum SignError {
     BadExternalSignature(String),
     #[error("the signature ({0} bytes) does not fit the placeholder ({1} bytes)")]
     PlaceholderTooSmall(usize, usize),
+    #[error("visible signature: {0}")]
+    Appearance(String),
 }
 
 /// What the signature says besides the cryptography.
@@ -73,6 +77,8 @@ pub struct SignOptions {
     pub certify: Option<u8>,
     /// Signing time (default now); goes into /M.
     pub time: Option<OffsetDateTime>,
+    /// A visible appearance (Decree 30/2020); invisible if absent.
+    pub visible: Option<appearance::Visible>,
 }
 
 /// The signer's certificate and the chain to embed (raw DER).
@@ -397,9 +403,12 @@ fn lay_out(
         set(&mut fd, b"V", Object::Ref(sig_ref));
         up.replace(f.field, Body::Object(Object::Dict(fd)))?;
     } else {
-        let page_no = opts.page.unwrap_or(1);
+        let page_no = match &opts.visible {
+            Some(v) if v.role == appearance::Role::Attachment => 1,
+            _ => opts.page.unwrap_or(1),
+        };
         let page_ref = find_page(&doc, root, page_no)?.ok_or(SignError::NoSuchPage(page_no))?;
-        let widget: Dict = vec![
+        let mut widget: Dict = vec![
             (b"Type".to_vec(), Object::Name(b"Annot".to_vec())),
             (b"Subtype".to_vec(), Object::Name(b"Widget".to_vec())),
             (b"FT".to_vec(), Object::Name(b"Sig".to_vec())),
@@ -409,6 +418,12 @@ fn lay_out(
             (b"P".to_vec(), Object::Ref(page_ref)),
             (b"V".to_vec(), Object::Ref(sig_ref)),
         ];
+        if let Some(v) = &opts.visible {
+            let (ap, rect) = appearance::build(&mut up, v, &appearance_texts(cert, at), page_box(&doc, page_ref)?)?;
+            set(&mut widget, b"Rect", Object::Array(rect.iter().map(|&c| Object::Real(c)).collect()));
+            set(&mut widget, b"F", Object::Int(4));
+            set(&mut widget, b"AP", Object::Dict(vec![(b"N".to_vec(), Object::Ref(ap))]));
+        }
         let widget_ref = up.add(Body::Object(Object::Dict(widget)));
         // The page's /Annots gains the widget.
         let Some(Object::Dict(mut page)) = doc.get(page_ref)? else { return Err(SignError::NoSuchPage(page_no)) };
@@ -489,6 +504,51 @@ fn lay_out(
     let br_abs = sig_at + header + br_at - base_len;
     tail[br_abs..br_abs + br.len()].copy_from_slice(br.as_bytes());
     Ok(Layout { base_len, tail, contents })
+}
+
+/// The words of a visible signature, from the signer's certificate.
+fn appearance_texts(cert: &Cert<'_>, at: OffsetDateTime) -> appearance::Texts {
+    let attr = |oid: &x509_parser::der_parser::asn1_rs::Oid<'_>| {
+        cert.x509.subject().iter_by_oid(oid).next().and_then(|a| a.as_str().ok()).map(str::to_string)
+    };
+    use x509_parser::oid_registry::{OID_X509_COMMON_NAME, OID_X509_ORGANIZATION_NAME, OID_X509_TITLE};
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
+    );
+    appearance::Texts {
+        name: attr(&OID_X509_COMMON_NAME).unwrap_or_default(),
+        position: attr(&OID_X509_TITLE),
+        organization: attr(&OID_X509_ORGANIZATION_NAME),
+        time: at.to_offset(vietnam_offset()).format(&f).unwrap_or_default(),
+    }
+}
+
+/// The page's /MediaBox (inherited through the page tree), A4 if absent.
+fn page_box(doc: &Document<'_>, page: ObjRef) -> Result<[f64; 4], SignError> {
+    let mut node = doc.get(page)?;
+    for _ in 0..32 {
+        let Some(n) = node else { break };
+        if let Some(b) = n.get(b"MediaBox") {
+            let b =
+                doc.resolve(b, View::Latest)?.and_then(|b| b.as_array().map(<[Object]>::to_vec)).unwrap_or_default();
+            let v: Vec<f64> = b
+                .iter()
+                .filter_map(|o| match o {
+                    Object::Int(i) => Some(*i as f64),
+                    Object::Real(r) => Some(*r),
+                    _ => None,
+                })
+                .collect();
+            if let [x1, y1, x2, y2] = v[..] {
+                return Ok([x1.min(x2), y1.min(y2), x1.max(x2), y1.max(y2)]);
+            }
+        }
+        node = match n.get(b"Parent").and_then(Object::as_ref) {
+            Some(p) => doc.get(p)?,
+            None => None,
+        };
+    }
+    Ok([0.0, 0.0, 595.0, 842.0])
 }
 
 fn set(d: &mut Dict, key: &[u8], value: Object) {
