@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Regenerates the development PKI (certs/dev/) and the signed sample notice.
+# Regenerates the development material in certs/dev/: the PKI, the signature
+# and seal images, the unsigned sample notice, and a copy signed by pyHanko.
 # Test material only: never use these keys for anything real.
 # Needs: cargo, openssl, python3 with tests/support/requirements.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo run -q --example dev_pki
+d=certs/dev
+python3 tests/support/make_sample.py $d/sample.pdf
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-python3 tests/support/make_sample.py "$tmp/sample.pdf"
-d=certs/dev
 python3 tests/support/sign.py --key $d/rsa.key.pem --cert $d/rsa.cert.pem --chain $d/rsa.chain.pem \
-  --field "Người ký" --tsa-key $d/tsa.key.pem --tsa-cert $d/tsa.cert.pem "$tmp/sample.pdf" "$tmp/person.pdf"
+  --field "Người ký" --tsa-key $d/tsa.key.pem --tsa-cert $d/tsa.cert.pem $d/sample.pdf "$tmp/person.pdf"
 python3 tests/support/sign.py --key $d/p256.key.pem --cert $d/p256.cert.pem --chain $d/p256.chain.pem \
   --field "Cơ quan" "$tmp/person.pdf" $d/sample-signed.pdf
-echo "wrote $d/ and $d/sample-signed.pdf"
+echo "wrote $d/"

@@ -41,6 +41,16 @@ enum Command {
         /// The PDF to verify.
         file: PathBuf,
     },
+    /// The main job on the embedded default: sign the sample notice in certs/dev as
+    /// a person and then as the organisation (visible, timestamped), and verify it.
+    Demo {
+        /// Directory of the dev PKI and sample (certs/regenerate.sh makes it).
+        #[arg(long, default_value = "certs/dev")]
+        dev: PathBuf,
+        /// Where to write the signed notice.
+        #[arg(long, default_value = "target/vanthu-demo.pdf")]
+        out: PathBuf,
+    },
     /// Sign a PDF (PAdES, incremental update); `prepare`/`finish` for external tokens.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Sign {
@@ -176,6 +186,7 @@ fn main() -> ExitCode {
         Command::Verify { trust, crl, at, json, file } => run_verify(&trust, &crl, at.as_deref(), json, &file),
         Command::Sign { step: Some(step), .. } => run_sign_step(*step),
         Command::Sign { step: None, args } => run_sign(*args),
+        Command::Demo { dev, out } => run_demo(&dev, &out),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -335,6 +346,36 @@ fn run_sign_step(step: SignStep) -> Result<i32, String> {
             Ok(exit_code::VALID)
         }
     }
+}
+
+fn run_demo(dev: &Path, out: &Path) -> Result<i32, String> {
+    let file = |name: &str| dev.join(name);
+    let tsa = timestamper(&Tsa { tsa_key: Some(file("tsa.key.pem")), tsa_cert: Some(file("tsa.cert.pem")) })?;
+    let mut doc = read(&file("sample.pdf"))?;
+    let steps = [
+        ("rsa", Role::Person, "signature.png", "Người ký", "the head of office signs"),
+        ("p256", Role::Organization, "seal.png", "Cơ quan", "the clerk applies the Department's signature"),
+    ];
+    for (who, role, image, field, what) in steps {
+        let key_path = file(&format!("{who}.key.pem"));
+        let key = LocalKey::from_pem(&read(&key_path)?).map_err(|e| format!("{}: {e}", key_path.display()))?;
+        let creds = credentials(&file(&format!("{who}.cert.pem")), &[file(&format!("{who}.chain.pem"))])?;
+        let rect = if role == Role::Person { [330.0, 120.0, 220.0, 100.0] } else { [260.0, 110.0, 200.0, 110.0] };
+        let opts = SignOptions {
+            field: Some(field.into()),
+            visible: Some(Visible { role, rect: Some(rect), image: Some(read(&file(image))?), doc_number: None }),
+            ..SignOptions::default()
+        };
+        let signed = sign::sign(&doc, &key, &creds, tsa.as_deref(), &opts).map_err(|e| e.to_string())?;
+        doc.extend_from_slice(&signed.tail);
+        println!("signed: {what} ({who} key, visible, timestamped)");
+    }
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    write_atomically(out, &[&doc])?;
+    println!("wrote {}\n", out.display());
+    run_verify(&[file("root.pem")], &[file("crl.pem")], None, false, out)
 }
 
 fn vanthu_hex(v: &[u8]) -> String {
