@@ -283,3 +283,47 @@ fn unusable_input_exits_2_with_one_line() {
     assert_eq!(v.code, 1, "an unsigned PDF is not valid");
     assert_eq!(v.indication(), "INDETERMINATE");
 }
+
+#[test]
+fn form_filling_after_signing_is_allowed_and_an_empty_field_can_be_signed() {
+    let dir = scratch();
+    let signed = dir.path().join("form-signed.pdf");
+    pyhanko_sign(&input("form"), &signed, "rsa", "Sig1", &[]);
+    let filled = dir.path().join("form-filled.pdf");
+    run_ok(
+        std::process::Command::new("python3")
+            .arg(support("modify.py"))
+            .arg("fill-field")
+            .arg(&signed)
+            .arg(&filled)
+            .args(["--field", "Name", "--value", "Trường THPT Lê Quý Đôn"]),
+    );
+    let v = verify(&filled, &[]);
+    assert_eq!(v.sig(0)["changes_after"], "form-filling", "{}", v.json);
+    assert_eq!(v.indication(), "TOTAL-PASSED", "{}", v.json);
+    assert!(pyhanko_accepts(&pyhanko_validate(&filled, &[])));
+
+    // An empty signature field prepared by someone else, signed by vanthu.
+    let with_field = dir.path().join("with-field.pdf");
+    modify("add-sig-field", &filled, &with_field);
+    let out = dir.path().join("field-signed.pdf");
+    let s = fixtures().pki.signer("p256");
+    run_ok(
+        vanthu()
+            .arg("sign")
+            .arg("--key")
+            .arg(&s.key)
+            .arg("--cert")
+            .arg(&s.cert)
+            .arg("--chain")
+            .arg(&s.chain)
+            .args(["--field", "Sig2"])
+            .arg(&with_field)
+            .arg(&out),
+    );
+    let v = verify(&out, &[]);
+    assert_eq!(v.indication(), "TOTAL-PASSED", "{}", v.json);
+    let fields: Vec<_> = v.json["signatures"].as_array().into_iter().flatten().map(|s| s["field"].clone()).collect();
+    assert_eq!(fields, vec!["Sig1", "Sig2"], "{}", v.json);
+    assert!(pyhanko_accepts(&pyhanko_validate(&out, &[])));
+}
