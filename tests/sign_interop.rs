@@ -13,25 +13,6 @@ fn input(name: &str) -> PathBuf {
     fixtures().pdfs.join(format!("{name}.pdf"))
 }
 
-/// `vanthu sign` as `signer`, with extra arguments; returns the exit code and stderr.
-fn vanthu_sign(inp: &Path, out: &Path, signer: &str, extra: &[&str]) -> (i32, String) {
-    let s = fixtures().pki.signer(signer);
-    let o = vanthu()
-        .arg("sign")
-        .arg("--key")
-        .arg(&s.key)
-        .arg("--cert")
-        .arg(&s.cert)
-        .arg("--chain")
-        .arg(&s.chain)
-        .args(extra)
-        .arg(inp)
-        .arg(out)
-        .output()
-        .expect("run vanthu sign");
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
-}
-
 fn tsa_flags() -> Vec<String> {
     tsa_args()
 }

@@ -307,20 +307,8 @@ fn form_filling_after_signing_is_allowed_and_an_empty_field_can_be_signed() {
     let with_field = dir.path().join("with-field.pdf");
     modify("add-sig-field", &filled, &with_field);
     let out = dir.path().join("field-signed.pdf");
-    let s = fixtures().pki.signer("p256");
-    run_ok(
-        vanthu()
-            .arg("sign")
-            .arg("--key")
-            .arg(&s.key)
-            .arg("--cert")
-            .arg(&s.cert)
-            .arg("--chain")
-            .arg(&s.chain)
-            .args(["--field", "Sig2"])
-            .arg(&with_field)
-            .arg(&out),
-    );
+    let (code, err) = vanthu_sign(&with_field, &out, "p256", &["--field", "Sig2"]);
+    assert_eq!(code, 0, "{err}");
     let v = verify(&out, &[]);
     assert_eq!(v.indication(), "TOTAL-PASSED", "{}", v.json);
     let fields: Vec<_> = v.json["signatures"].as_array().into_iter().flatten().map(|s| s["field"].clone()).collect();

@@ -90,6 +90,25 @@ pub fn vanthu() -> Command {
     Command::new(env!("CARGO_BIN_EXE_vanthu"))
 }
 
+/// `vanthu sign` as `signer`, with extra arguments; returns the exit code and stderr.
+pub fn vanthu_sign(inp: &Path, out: &Path, signer: &str, extra: &[&str]) -> (i32, String) {
+    let s = fixtures().pki.signer(signer);
+    let o = vanthu()
+        .arg("sign")
+        .arg("--key")
+        .arg(&s.key)
+        .arg("--cert")
+        .arg(&s.cert)
+        .arg("--chain")
+        .arg(&s.chain)
+        .args(extra)
+        .arg(inp)
+        .arg(out)
+        .output()
+        .expect("run vanthu sign");
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
 /// Runs `vanthu verify --json` trusting the test root (plus `extra` args).
 pub fn verify(file: &Path, extra: &[&str]) -> Verdict {
     let mut cmd = vanthu();
