@@ -6,6 +6,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use vanthu::cms::http_tsa::HttpTsa;
 use vanthu::cms::tsa::{LocalTsa, Timestamper};
 use vanthu::exit_code;
 use vanthu::pki::TrustStore;
@@ -129,6 +130,9 @@ struct Tsa {
     /// ...and its certificate (with the timeStamping extended key usage).
     #[arg(long, value_name = "C.pem", requires = "tsa_key")]
     tsa_cert: Option<PathBuf>,
+    /// Timestamp with a remote RFC 3161 server (http:// URLs).
+    #[arg(long, value_name = "URL", conflicts_with = "tsa_key")]
+    tsa_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -273,6 +277,9 @@ fn sign_options(s: &SignatureOptions) -> Result<SignOptions, String> {
 }
 
 fn timestamper(t: &Tsa) -> Result<Option<Box<dyn Timestamper>>, String> {
+    if let Some(url) = &t.tsa_url {
+        return Ok(Some(Box::new(HttpTsa::new(url).map_err(|e| e.to_string())?)));
+    }
     let (Some(key), Some(cert)) = (&t.tsa_key, &t.tsa_cert) else { return Ok(None) };
     let key = LocalKey::from_pem(&read(key)?).map_err(|e| format!("{}: {e}", key.display()))?;
     let certs = certificates(std::slice::from_ref(cert))?;
@@ -350,7 +357,8 @@ fn run_sign_step(step: SignStep) -> Result<i32, String> {
 
 fn run_demo(dev: &Path, out: &Path) -> Result<i32, String> {
     let file = |name: &str| dev.join(name);
-    let tsa = timestamper(&Tsa { tsa_key: Some(file("tsa.key.pem")), tsa_cert: Some(file("tsa.cert.pem")) })?;
+    let tsa =
+        timestamper(&Tsa { tsa_key: Some(file("tsa.key.pem")), tsa_cert: Some(file("tsa.cert.pem")), tsa_url: None })?;
     let mut doc = read(&file("sample.pdf"))?;
     let steps = [
         ("rsa", Role::Person, "signature.png", "Người ký", "the head of office signs"),

@@ -9,6 +9,7 @@
 
 pub mod build;
 pub mod der;
+pub mod http_tsa;
 pub mod timestamp;
 pub mod tsa;
 
