@@ -109,18 +109,12 @@ impl<'a> SignerIdentity<'a> {
 
 /// Signed attributes: contentType, messageDigest, signing-certificate-v2,
 /// returned as the DER SET (tag 0x31), which is what gets signed.
-pub fn signed_attributes(
-    content_type: Oid<'_>,
-    digest: DigestAlgorithm,
-    message_digest: &[u8],
-    signer: &SignerIdentity<'_>,
-) -> Vec<u8> {
+pub fn signed_attributes(content_type: Oid<'_>, message_digest: &[u8], signer: &SignerIdentity<'_>) -> Vec<u8> {
     // ESSCertIDv2 with the default hash (SHA-256), so hashAlgorithm is omitted.
     let cert_hash = DigestAlgorithm::Sha256.digest(signer.certificate);
     let general_names = seq(&[&tlv(tag::ctx_cons(4), signer.issuer)]);
     let issuer_serial = seq(&[&general_names, &uint(signer.serial)]);
     let ess = seq(&[&seq(&[&seq(&[&octets(&cert_hash), &issuer_serial])])]);
-    let _ = digest;
     set_of(vec![
         attribute(oid::CONTENT_TYPE, oid(content_type)),
         attribute(oid::MESSAGE_DIGEST, octets(message_digest)),

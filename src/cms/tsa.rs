@@ -73,7 +73,7 @@ impl Timestamper for LocalTsa {
         let signer = SignerIdentity::from_cert(&parsed);
         let scheme = self.key.scheme();
         let digest = scheme.digest();
-        let attrs = build::signed_attributes(oid::TST_INFO, digest, &digest.digest(&info), &signer);
+        let attrs = build::signed_attributes(oid::TST_INFO, &digest.digest(&info), &signer);
         let signature = self.key.sign(&attrs)?;
         Ok(build::signed_data(&SignedDataParts {
             digest,

@@ -158,9 +158,9 @@ pub fn sign(
         probe_token.as_deref(),
     )
     .len();
-    let mut layout = lay_out(input, creds, &cert, opts, at, estimate + SLACK)?;
+    let mut layout = lay_out(input, &cert, opts, at, estimate + SLACK)?;
     let digest = layout.digest(input, digest_alg);
-    let attrs = build::signed_attributes(cms_oid::DATA, digest_alg, &digest, &identity);
+    let attrs = build::signed_attributes(cms_oid::DATA, &digest, &identity);
     let signature = key.sign(&attrs)?;
     let token = match tsa {
         Some(t) => Some(t.timestamp(digest_alg, &digest_alg.digest(&signature))?),
@@ -193,9 +193,9 @@ pub fn prepare(
     };
     let estimate =
         assemble(creds, &identity, scheme, &vec![0; digest_alg.digest(b"").len()], &vec![0xFF; max_sig], None).len();
-    let layout = lay_out(input, creds, &cert, opts, at, estimate + tsa_reserve + SLACK)?;
+    let layout = lay_out(input, &cert, opts, at, estimate + tsa_reserve + SLACK)?;
     let digest = layout.digest(input, digest_alg);
-    let signed_attrs = build::signed_attributes(cms_oid::DATA, digest_alg, &digest, &identity);
+    let signed_attrs = build::signed_attributes(cms_oid::DATA, &digest, &identity);
     let attrs_digest = digest_alg.digest(&signed_attrs);
     Ok(Prepared { tail: layout.tail, signed_attrs, digest: attrs_digest, digest_algorithm: digest_alg })
 }
@@ -239,7 +239,7 @@ pub fn finish(
     ctx.update(&prepared[br[0]..br[0] + br[1]]);
     ctx.update(&prepared[br[2]..br[2] + br[3]]);
     let digest = ctx.finish().as_ref().to_vec();
-    let attrs = build::signed_attributes(cms_oid::DATA, digest_alg, &digest, &identity);
+    let attrs = build::signed_attributes(cms_oid::DATA, &digest, &identity);
     let alg_id = build::signature_algorithm_id(scheme);
     let (alg_oid, params) =
         cms::der::algorithm_identifier(cms::first_element(&alg_id).map_err(|e| SignError::Certificate(e.to_string()))?)
@@ -271,7 +271,7 @@ fn assemble(
     signature: &[u8],
     token: Option<&[u8]>,
 ) -> Vec<u8> {
-    let attrs = build::signed_attributes(cms_oid::DATA, scheme.digest(), digest, identity);
+    let attrs = build::signed_attributes(cms_oid::DATA, digest, identity);
     build_cms(creds, identity, scheme, &attrs, signature, token)
 }
 
@@ -334,7 +334,6 @@ const BR_SLOT: usize = 10;
 /// form and page updates; fills in /ByteRange.
 fn lay_out(
     input: &[u8],
-    creds: &Credentials,
     cert: &Cert<'_>,
     opts: &SignOptions,
     at: OffsetDateTime,
@@ -342,7 +341,6 @@ fn lay_out(
 ) -> Result<Layout, SignError> {
     let budget = Budget::new(Limits::default());
     let doc = Document::open(input, &budget)?;
-    let _ = creds;
     let root = doc.trailer_get(b"Root").and_then(Object::as_ref).ok_or(SignError::NoCatalog)?;
     let mut catalog = match doc.get(root)? {
         Some(Object::Dict(d)) => d,
