@@ -6,8 +6,8 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use vanthu::cms::http_tsa::HttpTsa;
 use vanthu::cms::tsa::{LocalTsa, Timestamper};
+use vanthu::cms::tsa_client::HttpTsa;
 use vanthu::exit_code;
 use vanthu::pki::TrustStore;
 use vanthu::pki::crl::CrlSet;

@@ -1,16 +1,20 @@
 //! Signing with a remote RFC 3161 server (`--tsa-url`): a TSA served over
-//! HTTP on 127.0.0.1 by this test, answering with vanthu's own TSA tokens.
+//! HTTP on 127.0.0.1 by this test, answering with tokens made like vanthu's
+//! own TSA's, with the request's nonce echoed.
 
 mod common;
 
 use common::*;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use vanthu::cms::build::{seq, small_int};
+use vanthu::cms::build::{self, SignedDataParts, SignerIdentity, seq, small_int};
 use vanthu::cms::der::{self, Oid, tag};
-use vanthu::cms::tsa::{LocalTsa, Timestamper};
+use vanthu::cms::oid;
+use vanthu::cms::tsa::DEFAULT_POLICY;
+use vanthu::pki::Cert;
 use vanthu::pki::algorithms::DigestAlgorithm;
 use vanthu::pki::keys::LocalKey;
+use vanthu::pki::keys::SigningKey;
 
 /// Serves `requests` time-stamp requests, then stops.
 fn serve(requests: usize) -> u16 {
@@ -19,7 +23,30 @@ fn serve(requests: usize) -> u16 {
     let cert = vanthu::pki::pem_or_der(&std::fs::read(&tsa_files.cert).expect("tsa cert"), "CERTIFICATE", "tsa")
         .expect("tsa cert")
         .remove(0);
-    let tsa = LocalTsa::new(Box::new(key), cert, vec![]).expect("TSA");
+    // Like `LocalTsa`, but echoing the request's nonce, as RFC 3161 requires
+    // and the client checks.
+    let token_for = move |alg: DigestAlgorithm, imprint: &[u8], nonce: Option<&[u8]>| -> Vec<u8> {
+        let now = time::OffsetDateTime::now_utc();
+        let serial = now.unix_timestamp_nanos().to_be_bytes();
+        let info = build::tst_info(DEFAULT_POLICY, alg, imprint, &serial, now, nonce);
+        let parsed = Cert::parse(&cert).expect("tsa cert");
+        let signer = SignerIdentity::from_cert(&parsed);
+        let scheme = key.scheme();
+        let digest = scheme.digest();
+        let attrs = build::signed_attributes(oid::TST_INFO, &digest.digest(&info), &signer);
+        let signature = key.sign(&attrs).expect("sign");
+        build::signed_data(&SignedDataParts {
+            digest,
+            content_type: oid::TST_INFO,
+            econtent: Some(&info),
+            signer,
+            chain: &[],
+            signed_attrs: &attrs,
+            signature_algorithm: &build::signature_algorithm_id(scheme),
+            signature: &signature,
+            unsigned_attr: None,
+        })
+    };
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
@@ -55,8 +82,10 @@ fn serve(requests: usize) -> u16 {
             let mut mr = mi.reader();
             let (alg, _) = der::algorithm_identifier(mr.expect(tag::SEQUENCE).expect("alg")).expect("alg");
             let hash = mr.expect(tag::OCTET_STRING).expect("hash").value;
+            r.optional(tag::OID).expect("policy");
+            let nonce = r.optional(tag::INTEGER).expect("nonce").map(|n| n.value.to_vec());
             let alg = DigestAlgorithm::from_oid(Oid(alg.0)).expect("digest");
-            let token = tsa.timestamp(alg, hash).expect("token");
+            let token = token_for(alg, hash, nonce.as_deref());
             let resp = seq(&[&seq(&[&small_int(0)]), &token]);
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\n\r\n",

@@ -9,9 +9,9 @@
 
 pub mod build;
 pub mod der;
-pub mod http_tsa;
 pub mod timestamp;
 pub mod tsa;
+pub mod tsa_client;
 
 use crate::pki::algorithms::{self, AlgorithmError, DigestAlgorithm, VerifiedAlgorithm};
 use der::{DerError, Oid, Reader, Tlv, tag};

@@ -1,0 +1,917 @@
+//! An RFC 3161 time-stamping client over HTTP: [`HttpTsa`].
+//!
+//! A TSA is a server we do not control, reached over a network we do not
+//! control, so nothing it sends is trusted until checked: the exchange has a
+//! time budget and a size cap, the HTTP framing is parsed without assuming
+//! well-formed input, and the token is only returned once its signature
+//! verifies, its imprint is the one we asked for and its nonce is ours (a
+//! replayed or misrouted reply would carry another).
+//!
+//! Plain `http://` only. A time-stamp token is signed, so TLS adds privacy of
+//! the (already hashed) imprint but no integrity we rely on; it will come with
+//! the gateway's TLS client, which is not a dependency yet.
+
+use super::build::{alg, octets, seq, small_int, uint};
+use super::der::{self, Reader, tag};
+use super::timestamp;
+use super::tsa::{Timestamper, TsaError};
+use crate::pki::algorithms::DigestAlgorithm;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+/// Largest HTTP reply (head and body) accepted from a TSA. A token with a
+/// certificate chain is a few kilobytes; anything near this is not a token.
+pub const MAX_REPLY: usize = 1 << 20;
+
+/// Time budget of one exchange unless [`HttpTsa::with_timeout`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest HTTP head, and longest line of a chunked body, we wait for.
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_CHUNK_LINE: usize = 4096;
+
+/// Resolved addresses tried in turn; a name with dozens of addresses would
+/// otherwise spread the budget thin for nothing.
+const MAX_ADDRESSES: usize = 4;
+
+/// Bytes of nonce: 64 bits make a collision with a replayed reply negligible
+/// and fit the INTEGER every TSA implementation accepts.
+const NONCE_LEN: usize = 8;
+
+fn service(msg: impl Into<String>) -> TsaError {
+    TsaError::Service(msg.into())
+}
+
+/// A remote TSA at an `http://host[:port]/path` URL.
+#[derive(Debug, Clone)]
+pub struct HttpTsa {
+    /// Host as given to the resolver (IPv6 literals without brackets).
+    host: String,
+    port: u16,
+    /// The `Host` header value: brackets for IPv6, the port unless 80.
+    host_header: String,
+    /// Path and query, as sent in the request line.
+    path: String,
+    timeout: Duration,
+}
+
+impl HttpTsa {
+    /// Parses the TSA URL. Only what ends up in the request line and `Host`
+    /// header is accepted: whitespace or control characters would let a URL
+    /// from a configuration file inject headers.
+    pub fn new(url: &str) -> Result<Self, TsaError> {
+        let bad = |why: &str| service(format!("bad TSA URL {:?}: {why}", printable(url.as_bytes(), 200)));
+        let scheme_end = url.find("://").ok_or_else(|| bad("expected http://host[:port]/path"))?;
+        let scheme = &url[..scheme_end];
+        if scheme.eq_ignore_ascii_case("https") {
+            return Err(service("https TSA URLs are not supported yet; use http:// or --tsa-key/--tsa-cert"));
+        }
+        if !scheme.eq_ignore_ascii_case("http") {
+            return Err(bad("only http:// is supported"));
+        }
+        let rest = &url[scheme_end + 3..];
+        // The fragment never goes on the wire.
+        let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(i) if rest.as_bytes()[i] == b'?' => (&rest[..i], format!("/{}", &rest[i..])),
+            Some(i) => (&rest[..i], rest[i..].to_string()),
+            None => (rest, "/".to_string()),
+        };
+        if path.bytes().any(|b| b <= b' ' || b == 0x7F) {
+            return Err(bad("whitespace or control characters in the path"));
+        }
+        if authority.contains('@') {
+            return Err(bad("user names and passwords are not supported"));
+        }
+        let (host, port_text, bracketed) = if let Some(inner) = authority.strip_prefix('[') {
+            let (h, after) = inner.split_once(']').ok_or_else(|| bad("unclosed IPv6 literal"))?;
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':').ok_or_else(|| bad("junk after the IPv6 literal"))?),
+            };
+            (h, port, true)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p), false),
+                None => (authority, None, false),
+            }
+        };
+        let host_ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '%');
+        if host.is_empty() || !host.chars().all(host_ok) || (!bracketed && host.contains(':')) {
+            return Err(bad("missing or malformed host"));
+        }
+        let port = match port_text {
+            None => 80,
+            Some(p) => match p.parse::<u16>() {
+                Ok(n) if n != 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
+                _ => return Err(bad("malformed port")),
+            },
+        };
+        let shown = if bracketed { format!("[{host}]") } else { host.to_string() };
+        let host_header = if port == 80 { shown } else { format!("{shown}:{port}") };
+        Ok(HttpTsa { host: host.to_string(), port, host_header, path, timeout: DEFAULT_TIMEOUT })
+    }
+
+    /// Sets the time budget of one exchange. It bounds the whole exchange,
+    /// not each socket operation: a per-read limit alone would let a server
+    /// that trickles a byte at a time hold the signer for hours.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// `host:port` as the user wrote it, for messages.
+    fn endpoint(&self) -> &str {
+        &self.host_header
+    }
+
+    fn timed_out(&self, what: &str) -> TsaError {
+        service(format!("the TSA at {} {what} within {} ms", self.endpoint(), self.timeout.as_millis()))
+    }
+
+    /// What is left of the budget, or the time-out error naming the step.
+    fn left(&self, deadline: Instant, what: &str) -> Result<Duration, TsaError> {
+        match deadline.checked_duration_since(Instant::now()) {
+            Some(d) if !d.is_zero() => Ok(d),
+            _ => Err(self.timed_out(what)),
+        }
+    }
+
+    fn connect(&self, deadline: Instant) -> Result<TcpStream, TsaError> {
+        // Name resolution has no time-out in std; it is the one unbounded step.
+        let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|e| service(format!("cannot resolve the TSA host {}: {e}", self.host)))?
+            .take(MAX_ADDRESSES)
+            .collect();
+        let mut last = None;
+        for addr in &addrs {
+            let left = self.left(deadline, "did not accept a connection")?;
+            match TcpStream::connect_timeout(addr, left) {
+                Ok(s) => return Ok(s),
+                Err(e) => last = Some(e),
+            }
+        }
+        match last {
+            Some(e) if is_timeout(&e) => Err(self.timed_out("did not accept a connection")),
+            Some(e) => Err(service(format!("cannot connect to the TSA at {}: {e}", self.endpoint()))),
+            None => Err(service(format!("the TSA host {} has no address", self.host))),
+        }
+    }
+
+    /// POSTs a TimeStampReq and returns the body of the 200 reply.
+    fn post(&self, request: &[u8]) -> Result<HttpBody, TsaError> {
+        let deadline = Instant::now() + self.timeout;
+        let mut stream = self.connect(deadline)?;
+        let io = |e: std::io::Error| service(format!("TSA connection to {}: {e}", self.endpoint()));
+        let mut message = format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: vanthu/{}\r\nContent-Type: application/timestamp-query\r\n\
+             Accept: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.path,
+            self.host_header,
+            env!("CARGO_PKG_VERSION"),
+            request.len()
+        )
+        .into_bytes();
+        message.extend_from_slice(request);
+        stream.set_write_timeout(Some(self.left(deadline, "did not take the request")?)).map_err(io)?;
+        stream
+            .write_all(&message)
+            .map_err(|e| if is_timeout(&e) { self.timed_out("did not take the request") } else { io(e) })?;
+        let mut reply = ResponseReader::default();
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            stream.set_read_timeout(Some(self.left(deadline, "did not answer")?)).map_err(io)?;
+            match stream.read(&mut buf) {
+                Ok(0) => return reply.finish(),
+                Ok(n) => {
+                    if let Some(body) = reply.push(&buf[..n])? {
+                        return Ok(body);
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if is_timeout(&e) => return Err(self.timed_out("did not answer")),
+                Err(e) => return Err(io(e)),
+            }
+        }
+    }
+}
+
+/// Socket time-outs surface as `WouldBlock` on Unix and `TimedOut` elsewhere.
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock)
+}
+
+impl Timestamper for HttpTsa {
+    fn timestamp(&self, imprint_alg: DigestAlgorithm, imprint: &[u8]) -> Result<Vec<u8>, TsaError> {
+        // A wrong-length imprint is our bug; say so rather than relay the
+        // TSA's badDataFormat.
+        if imprint.len() != imprint_alg.ring().output_len() {
+            return Err(service(format!(
+                "a {} imprint must be {} bytes",
+                imprint_alg.name(),
+                imprint_alg.ring().output_len()
+            )));
+        }
+        let mut nonce = [0u8; NONCE_LEN];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
+            .map_err(|_| service("no system randomness for the time-stamp nonce"))?;
+        let body = self.post(&timestamp_request(imprint_alg, imprint, &nonce))?;
+        let token = token_from_response(&body.data).map_err(|e| match (&e, &body.content_type) {
+            // A proxy's HTML error page is the usual cause; name what came.
+            (TsaError::Service(m), Some(ct)) if m.starts_with("malformed TimeStampResp") => {
+                service(format!("{m} (the reply's content type is {ct})"))
+            }
+            _ => e,
+        })?;
+        check_token(token, imprint_alg, imprint, &nonce)?;
+        Ok(token.to_vec())
+    }
+}
+
+/// DER TimeStampReq (RFC 3161 §2.4.1): no policy (the TSA's default), a
+/// nonce, and certReq so the token carries the TSA certificate — validators
+/// need it and we check the signature with it below.
+pub fn timestamp_request(imprint_alg: DigestAlgorithm, imprint: &[u8], nonce: &[u8]) -> Vec<u8> {
+    let message_imprint = seq(&[&alg(imprint_alg.oid()), &octets(imprint)]);
+    let cert_req = [tag::BOOLEAN, 1, 0xFF];
+    seq(&[&small_int(1), &message_imprint, &uint(nonce), &cert_req])
+}
+
+/// PKIStatus values (RFC 3161 §2.4.2), for messages.
+fn status_name(status: i64) -> &'static str {
+    match status {
+        0 => "granted",
+        1 => "grantedWithMods",
+        2 => "rejection",
+        3 => "waiting",
+        4 => "revocationWarning",
+        5 => "revocationNotification",
+        _ => "unknown status",
+    }
+}
+
+/// PKIFailureInfo bits (RFC 3161 §2.4.2), for messages.
+const FAILURE_BITS: &[(usize, &str)] = &[
+    (0, "badAlg"),
+    (2, "badRequest"),
+    (5, "badDataFormat"),
+    (14, "timeNotAvailable"),
+    (15, "unacceptedPolicy"),
+    (16, "unacceptedExtension"),
+    (17, "addInfoNotAvailable"),
+    (25, "systemFailure"),
+];
+
+/// The value of a small DER INTEGER (status codes); `None` past 64 bits.
+fn small_integer(v: &[u8]) -> Option<i64> {
+    if v.is_empty() || v.len() > 8 {
+        return None;
+    }
+    let init = if v[0] & 0x80 != 0 { -1i64 } else { 0 };
+    Some(v.iter().fold(init, |acc, &b| (acc << 8) | i64::from(b)))
+}
+
+/// Text for a message: printable ASCII kept, anything else replaced, cut
+/// at `max` characters (the bytes come from the network, possibly a
+/// terminal's escape sequences).
+fn printable(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text.chars().take(max).map(|c| if c.is_control() { '?' } else { c }).collect();
+    if text.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
+/// Why the TSA said no: status, statusString texts and failInfo bits.
+fn refusal(status: i64, rest: &mut Reader<'_>) -> TsaError {
+    let mut msg = format!("the TSA refused the request: status {status} ({})", status_name(status));
+    if let Ok(Some(texts)) = rest.optional(tag::SEQUENCE) {
+        let mut r = texts.reader();
+        let mut parts = Vec::new();
+        while let Ok(t) = r.any() {
+            parts.push(printable(t.value, 200));
+            if parts.len() == 4 {
+                break;
+            }
+        }
+        if !parts.is_empty() {
+            msg.push_str(": ");
+            msg.push_str(&parts.join("; "));
+        }
+    }
+    if let Ok(Some(bits)) = rest.optional(tag::BIT_STRING) {
+        let data = bits.value.get(1..).unwrap_or_default();
+        let set: Vec<&str> = FAILURE_BITS
+            .iter()
+            .filter(|&&(bit, _)| data.get(bit / 8).is_some_and(|&b| b & (0x80 >> (bit % 8)) != 0))
+            .map(|&(_, name)| name)
+            .collect();
+        if !set.is_empty() {
+            msg.push_str(&format!(" [{}]", set.join(", ")));
+        }
+    }
+    service(msg)
+}
+
+/// The TimeStampToken (ContentInfo) of a TimeStampResp, exactly as received,
+/// if the status grants it (RFC 3161 §2.4.2). The token is not checked here.
+pub fn token_from_response(resp: &[u8]) -> Result<&[u8], TsaError> {
+    let bad = |e: der::DerError| service(format!("malformed TimeStampResp: {e}"));
+    if resp.is_empty() {
+        return Err(service("malformed TimeStampResp: the reply body is empty"));
+    }
+    let top = der::parse_prefix(resp).map_err(bad)?;
+    if top.tag != tag::SEQUENCE {
+        return Err(bad(der::DerError::UnexpectedTag { expected: tag::SEQUENCE, found: top.tag }));
+    }
+    if top.raw.len() != resp.len() {
+        return Err(bad(der::DerError::TrailingData));
+    }
+    let mut r = top.reader();
+    let status_info = r.expect(tag::SEQUENCE).map_err(bad)?;
+    let mut sr = status_info.reader();
+    let status_int = sr.expect(tag::INTEGER).map_err(bad)?;
+    let status =
+        small_integer(status_int.value).ok_or_else(|| service("malformed TimeStampResp: status out of range"))?;
+    if status != 0 && status != 1 {
+        return Err(refusal(status, &mut sr));
+    }
+    let token = match r.optional(tag::SEQUENCE).map_err(bad)? {
+        Some(t) => t,
+        None if r.is_empty() => return Err(service("the TSA granted the request but sent no token")),
+        None => return Err(service("malformed TimeStampResp: the token is not a ContentInfo")),
+    };
+    r.finish().map_err(bad)?;
+    Ok(token.raw)
+}
+
+/// The nonce of a TSTInfo, if present: the INTEGER after genTime and the
+/// optional accuracy and ordering (RFC 3161 §2.4.2).
+fn tst_nonce(tst_info: &[u8]) -> Result<Option<&[u8]>, der::DerError> {
+    let top = der::parse_prefix(tst_info)?;
+    let mut r = top.reader();
+    r.expect(tag::INTEGER)?; // version
+    r.expect(tag::OID)?; // policy
+    r.expect(tag::SEQUENCE)?; // messageImprint
+    r.expect(tag::INTEGER)?; // serialNumber
+    r.expect(tag::GENERALIZED_TIME)?;
+    r.optional(tag::SEQUENCE)?; // accuracy
+    r.optional(tag::BOOLEAN)?; // ordering
+    Ok(r.optional(tag::INTEGER)?.map(|n| n.value))
+}
+
+/// INTEGER contents without sign padding, so that `00 80` (DER for 128) and
+/// the unsigned `80` we generated compare equal.
+fn strip_leading_zeros(v: &[u8]) -> &[u8] {
+    let i = v.iter().position(|&b| b != 0).unwrap_or(v.len());
+    &v[i..]
+}
+
+/// Accepts a token only if it answers our request: the imprint and its
+/// algorithm, our nonce (RFC 3161 §2.4.2: it MUST be echoed), and a TSA
+/// signature that verifies with the embedded certificate. Whether that
+/// certificate is trusted is the validator's question, as for any token.
+fn check_token(token: &[u8], imprint_alg: DigestAlgorithm, imprint: &[u8], nonce: &[u8]) -> Result<(), TsaError> {
+    let bad = |e: super::CmsError| service(format!("the TSA's token is unusable: {e}"));
+    let (sd, _) = super::parse_signed_data(token).map_err(bad)?;
+    let content = sd.econtent.ok_or_else(|| service("the TSA's token has no TSTInfo"))?;
+    let info = timestamp::parse_tst_info(content).map_err(bad)?;
+    if info.imprint_algorithm != imprint_alg {
+        return Err(service(format!(
+            "the TSA stamped a {} imprint, {} was asked",
+            info.imprint_algorithm.name(),
+            imprint_alg.name()
+        )));
+    }
+    if info.imprint != imprint {
+        return Err(service("the TSA's token stamps another imprint than the one asked"));
+    }
+    match tst_nonce(content).map_err(|e| service(format!("the TSA's token is unusable: malformed TSTInfo: {e}")))? {
+        None => return Err(service("the TSA's token carries no nonce (ours was not echoed)")),
+        Some(n) if strip_leading_zeros(n) != strip_leading_zeros(nonce) => {
+            return Err(service("the TSA's token carries another nonce than ours (a replayed or misrouted reply)"));
+        }
+        Some(_) => {}
+    }
+    timestamp::verify_token_with(token, &|_| imprint.to_vec())
+        .map_err(|e| service(format!("the TSA's token does not verify: {e}")))?;
+    Ok(())
+}
+
+/// The body of a successful reply, and its declared content type (only
+/// used to explain a reply that is not a TimeStampResp: servers label
+/// replies inconsistently, so the type is not a gate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HttpBody {
+    data: Vec<u8>,
+    content_type: Option<String>,
+}
+
+/// How the body's end is known (RFC 9112 §6.3).
+#[derive(Debug)]
+enum Framing {
+    Length(usize),
+    Chunked(Chunked),
+    /// Neither: the body runs to the end of the connection.
+    Eof,
+}
+
+/// The parsed head of the final response.
+#[derive(Debug)]
+struct Head {
+    /// Offset of the body in the buffer.
+    body_start: usize,
+    framing: Framing,
+    content_type: Option<String>,
+}
+
+/// An HTTP/1.x response read incrementally, so that a reply whose length is
+/// known completes without waiting for the server to close (some keep the
+/// connection open despite `Connection: close`), and each read costs time
+/// proportional to what it brought, not to what came before.
+#[derive(Debug, Default)]
+struct ResponseReader {
+    buf: Vec<u8>,
+    head: Option<Head>,
+    /// Where the search for the end of the head resumes.
+    scanned: usize,
+    /// Bytes received, interim responses included (they are dropped from
+    /// `buf`, but an endless stream of them must still hit the cap).
+    received: usize,
+}
+
+impl ResponseReader {
+    /// Takes received bytes; returns the body once complete.
+    fn push(&mut self, data: &[u8]) -> Result<Option<HttpBody>, TsaError> {
+        self.received += data.len();
+        if self.received > MAX_REPLY {
+            return Err(service(format!("the TSA's reply is over {} KiB", MAX_REPLY / 1024)));
+        }
+        self.buf.extend_from_slice(data);
+        while self.head.is_none() {
+            let Some((head_end, body_start)) = find_head_end(&self.buf, self.scanned) else {
+                if self.buf.len() > MAX_HEAD {
+                    return Err(service("the TSA's reply has an over-long HTTP header"));
+                }
+                self.scanned = self.buf.len().saturating_sub(3);
+                return Ok(None);
+            };
+            match parse_head(&self.buf[..head_end], body_start)? {
+                // An interim 1xx response: drop it, the real one follows.
+                None => {
+                    self.buf.drain(..body_start);
+                    self.scanned = 0;
+                }
+                Some(h) => self.head = Some(h),
+            }
+        }
+        self.complete(false)
+    }
+
+    /// The connection ended: the body must be complete by now.
+    fn finish(mut self) -> Result<HttpBody, TsaError> {
+        if self.head.is_none() {
+            return Err(if self.buf.is_empty() {
+                service("the TSA closed the connection without answering")
+            } else {
+                service(format!("the TSA's reply is not HTTP: {:?}", printable(&self.buf, 60)))
+            });
+        }
+        self.complete(true)?.ok_or_else(|| service("the TSA's reply was cut short"))
+    }
+
+    fn complete(&mut self, at_eof: bool) -> Result<Option<HttpBody>, TsaError> {
+        let Some(head) = self.head.as_mut() else { return Ok(None) };
+        let body = &self.buf[head.body_start..];
+        let data = match &mut head.framing {
+            Framing::Length(n) if body.len() >= *n => body[..*n].to_vec(),
+            Framing::Length(_) => return Ok(None),
+            Framing::Chunked(c) => {
+                if !c.advance(body, at_eof)? {
+                    return Ok(None);
+                }
+                std::mem::take(&mut c.out)
+            }
+            Framing::Eof if at_eof => body.to_vec(),
+            Framing::Eof => return Ok(None),
+        };
+        Ok(Some(HttpBody { data, content_type: head.content_type.clone() }))
+    }
+}
+
+/// End of the head (`\r\n\r\n`, or bare `\n\n` from sloppy servers)
+/// searching from `from`: the head's length and where the body starts.
+fn find_head_end(buf: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut i = from;
+    while let Some(p) = memchr::memchr(b'\n', buf.get(i..)?) {
+        let nl = i + p;
+        match buf.get(nl + 1..) {
+            Some([b'\n', ..]) => return Some((nl, nl + 2)),
+            Some([b'\r', b'\n', ..]) => return Some((nl, nl + 3)),
+            _ => i = nl + 1,
+        }
+    }
+    None
+}
+
+/// Parses a response head. `None` for an interim (1xx) response.
+fn parse_head(head: &[u8], body_start: usize) -> Result<Option<Head>, TsaError> {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let status_line = lines.next().unwrap_or_default();
+    let mut parts = status_line.splitn(3, ' ');
+    let version = parts.next().unwrap_or_default();
+    let code = parts.next().unwrap_or_default();
+    let reason = parts.next().unwrap_or_default().trim();
+    if !version.starts_with("HTTP/1.") || code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(service(format!("the TSA's reply is not HTTP: {:?}", printable(status_line.as_bytes(), 60))));
+    }
+    match code {
+        "200" => {}
+        "101" => return Err(service("the TSA tried to switch protocols")),
+        c if c.starts_with('1') => return Ok(None),
+        _ => {
+            return Err(service(format!("the TSA answered HTTP {code} {}", printable(reason.as_bytes(), 100))));
+        }
+    }
+    let mut length: Option<usize> = None;
+    let mut chunked = false;
+    let mut content_type = None;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(service(format!(
+                "the TSA's reply has a malformed header line {:?}",
+                printable(line.as_bytes(), 60)
+            )));
+        };
+        let value = value.trim();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-length" => {
+                let n = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|_| value.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| service(format!("the TSA's reply has a bad Content-Length {value:?}")))?;
+                // Repeated but equal lengths are allowed (RFC 9110 §8.6).
+                if length.is_some_and(|l| l != n) {
+                    return Err(service("the TSA's reply has conflicting Content-Length headers"));
+                }
+                length = Some(n);
+            }
+            "transfer-encoding" => {
+                // We sent no TE header, so chunked is the only coding a
+                // server may use; anything else we could not decode.
+                let codings: Vec<String> =
+                    value.split(',').map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()).collect();
+                if codings.iter().any(|c| c != "chunked" && c != "identity") {
+                    return Err(service(format!("the TSA's reply uses an unsupported transfer coding {value:?}")));
+                }
+                chunked |= codings.iter().any(|c| c == "chunked");
+            }
+            "content-encoding" if !value.eq_ignore_ascii_case("identity") => {
+                return Err(service(format!("the TSA's reply uses an unrequested content coding {value:?}")));
+            }
+            "content-type" => content_type = Some(printable(value.as_bytes(), 100)),
+            _ => {}
+        }
+    }
+    // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3).
+    let framing = match (chunked, length) {
+        (true, _) => Framing::Chunked(Chunked::default()),
+        (false, Some(n)) if n > MAX_REPLY => {
+            return Err(service(format!("the TSA's reply is over {} KiB", MAX_REPLY / 1024)));
+        }
+        (false, Some(n)) => Framing::Length(n),
+        (false, None) => Framing::Eof,
+    };
+    Ok(Some(Head { body_start, framing, content_type }))
+}
+
+/// Where a chunked-body decoder stands (RFC 9112 §7.1).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum ChunkState {
+    #[default]
+    Size,
+    Data(usize),
+    /// The CRLF closing a chunk's data.
+    DataEnd,
+    /// After the last (zero-size) chunk: trailer lines up to an empty one.
+    Trailer,
+    Done,
+}
+
+/// Decodes a chunked body as it arrives; `pos` is how far it has consumed.
+#[derive(Debug, Default)]
+struct Chunked {
+    pos: usize,
+    state: ChunkState,
+    out: Vec<u8>,
+}
+
+impl Chunked {
+    /// Consumes what it can of `body` (everything received after the head);
+    /// true once the body is complete. At the end of the connection the
+    /// trailer section may be missing: a server that closes right after the
+    /// last chunk has still sent the whole body.
+    fn advance(&mut self, body: &[u8], at_eof: bool) -> Result<bool, TsaError> {
+        loop {
+            match self.state {
+                ChunkState::Size => {
+                    let Some((line, next)) = line_at(body, self.pos)? else { break };
+                    let text = String::from_utf8_lossy(line);
+                    let digits = text.split(';').next().unwrap_or_default().trim();
+                    let size = usize::from_str_radix(digits, 16)
+                        .ok()
+                        .filter(|&s| !digits.is_empty() && !digits.starts_with('+') && s <= MAX_REPLY)
+                        .ok_or_else(|| {
+                            service(format!("the TSA's reply has a bad chunk size {:?}", printable(line, 40)))
+                        })?;
+                    self.pos = next;
+                    self.state = if size == 0 { ChunkState::Trailer } else { ChunkState::Data(size) };
+                }
+                ChunkState::Data(n) => {
+                    let take = n.min(body.len() - self.pos);
+                    if take == 0 {
+                        break;
+                    }
+                    self.out.extend_from_slice(&body[self.pos..self.pos + take]);
+                    self.pos += take;
+                    self.state = if take == n { ChunkState::DataEnd } else { ChunkState::Data(n - take) };
+                }
+                ChunkState::DataEnd => {
+                    let Some((line, next)) = line_at(body, self.pos)? else { break };
+                    if !line.is_empty() {
+                        return Err(service("the TSA's reply has chunk data longer than its size"));
+                    }
+                    self.pos = next;
+                    self.state = ChunkState::Size;
+                }
+                ChunkState::Trailer => {
+                    let Some((line, next)) = line_at(body, self.pos)? else { break };
+                    self.pos = next;
+                    if line.is_empty() {
+                        self.state = ChunkState::Done;
+                    }
+                }
+                ChunkState::Done => return Ok(true),
+            }
+        }
+        Ok(at_eof && self.state == ChunkState::Trailer)
+    }
+}
+
+/// The line starting at `pos` (without its CRLF or LF) and where the next
+/// begins, or `None` if it is not complete yet.
+fn line_at(buf: &[u8], pos: usize) -> Result<Option<(&[u8], usize)>, TsaError> {
+    let rest = buf.get(pos..).unwrap_or_default();
+    match memchr::memchr(b'\n', rest) {
+        Some(i) => {
+            let line = &rest[..i];
+            Ok(Some((line.strip_suffix(b"\r").unwrap_or(line), pos + i + 1)))
+        }
+        None if rest.len() > MAX_CHUNK_LINE => Err(service("the TSA's reply has an over-long chunk line")),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cms::build::{self, tlv};
+
+    fn body(reply: &[u8]) -> Result<Vec<u8>, TsaError> {
+        let mut r = ResponseReader::default();
+        match r.push(reply)? {
+            Some(b) => Ok(b.data),
+            None => r.finish().map(|b| b.data),
+        }
+    }
+
+    /// The same reply fed one byte at a time, as a slow server would send it.
+    fn body_bytewise(reply: &[u8]) -> Result<Vec<u8>, TsaError> {
+        let mut r = ResponseReader::default();
+        for b in reply {
+            if let Some(done) = r.push(std::slice::from_ref(b))? {
+                return Ok(done.data);
+            }
+        }
+        r.finish().map(|b| b.data)
+    }
+
+    fn message(e: TsaError) -> String {
+        e.to_string()
+    }
+
+    #[test]
+    fn urls() {
+        let t = HttpTsa::new("http://tsa.example:8080/tsr?x=1").unwrap();
+        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("tsa.example", 8080, "/tsr?x=1"));
+        assert_eq!(t.host_header, "tsa.example:8080");
+        let t = HttpTsa::new("HTTP://tsa.example").unwrap();
+        assert_eq!((t.port, t.path.as_str(), t.host_header.as_str()), (80, "/", "tsa.example"));
+        let t = HttpTsa::new("http://[::1]:3180/ts#frag").unwrap();
+        assert_eq!((t.host.as_str(), t.host_header.as_str(), t.path.as_str()), ("::1", "[::1]:3180", "/ts"));
+        assert_eq!(HttpTsa::new("http://h?q").unwrap().path, "/?q");
+        assert_eq!(
+            HttpTsa::new("https://tsa.example/").unwrap_err(),
+            TsaError::Service("https TSA URLs are not supported yet; use http:// or --tsa-key/--tsa-cert".into())
+        );
+        for bad in [
+            "ftp://x/",
+            "tsa.example/tsr",
+            "http://",
+            "http:///path",
+            "http://h:notaport/",
+            "http://h:0/",
+            "http://h:/",
+            "http://h:+80/",
+            "http://h:99999/",
+            "http://user:pw@h/",
+            "http://h/a b",
+            "http://h/a\r\nX-Injected: 1",
+            "http://h\r\nX: 1/",
+            "http://[::1/",
+            "http://[::1]x/",
+            "http://a:b:c/",
+        ] {
+            assert!(HttpTsa::new(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn request_encoding() {
+        let imprint = DigestAlgorithm::Sha256.digest(b"x");
+        let req = timestamp_request(DigestAlgorithm::Sha256, &imprint, &[0x80, 1, 2, 3, 4, 5, 6, 7]);
+        let top = der::parse_prefix(&req).unwrap();
+        assert_eq!(top.raw.len(), req.len());
+        let mut r = top.reader();
+        assert_eq!(r.expect(tag::INTEGER).unwrap().value, &[1]);
+        let mut mi = r.expect(tag::SEQUENCE).unwrap().reader();
+        let (o, params) = der::algorithm_identifier(mi.expect(tag::SEQUENCE).unwrap()).unwrap();
+        assert_eq!((o, params.is_none()), (DigestAlgorithm::Sha256.oid(), true));
+        assert_eq!(mi.expect(tag::OCTET_STRING).unwrap().value, imprint.as_slice());
+        // A positive INTEGER: the high bit forces a leading zero.
+        assert_eq!(r.expect(tag::INTEGER).unwrap().value, &[0, 0x80, 1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(r.expect(tag::BOOLEAN).unwrap().value, &[0xFF]);
+        assert!(r.finish().is_ok());
+    }
+
+    #[test]
+    fn good_replies() {
+        let plain = b"HTTP/1.1 200 OK\r\nContent-Type: application/timestamp-reply\r\nContent-Length: 3\r\n\r\nabc";
+        assert_eq!(body(plain).unwrap(), b"abc");
+        assert_eq!(body_bytewise(plain).unwrap(), b"abc");
+        // Bytes past Content-Length (a keep-alive server's next response) are not ours.
+        assert_eq!(body(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nabcdef").unwrap(), b"abc");
+        // No length: the body runs to the end of the connection.
+        assert_eq!(body(b"HTTP/1.0 200 OK\r\n\r\nabcdef").unwrap(), b"abcdef");
+        // Interim responses are skipped; bare LF line ends are tolerated.
+        let interim = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\nContent-Length: 2\n\nok";
+        assert_eq!(body(interim).unwrap(), b"ok");
+        assert_eq!(body_bytewise(interim).unwrap(), b"ok");
+        let mut r = ResponseReader::default();
+        let b = r.push(plain).unwrap().unwrap();
+        assert_eq!(b.content_type.as_deref(), Some("application/timestamp-reply"));
+    }
+
+    #[test]
+    fn chunked_bodies() {
+        let reply = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 99\r\n\r\n\
+                      2;ext=1\r\nab\r\nA\r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\nnext";
+        assert_eq!(body(reply).unwrap(), b"ab0123456789");
+        assert_eq!(body_bytewise(reply).unwrap(), b"ab0123456789");
+        // Closed right after the last chunk, without the final CRLF: still whole.
+        assert_eq!(body(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n").unwrap(), b"z");
+        for bad in [
+            &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab"[..],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\nab\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        ] {
+            assert!(body(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+            assert!(body_bytewise(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn bad_replies() {
+        let e = message(body(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n").unwrap_err());
+        assert!(e.contains("HTTP 500 Internal Server Error"), "{e}");
+        assert!(message(body(b"HTTP/1.1 404\r\n\r\n").unwrap_err()).contains("404"));
+        assert!(message(body(b"").unwrap_err()).contains("without answering"));
+        assert!(message(body(b"garbage\r\n\r\n").unwrap_err()).contains("not HTTP"));
+        assert!(message(body(b"\x1b[31mgarbage").unwrap_err()).contains("not HTTP"));
+        assert!(message(body(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc").unwrap_err()).contains("cut short"));
+        assert!(body(b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n").is_err());
+        assert!(body(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab").is_err());
+        assert!(body(b"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n").is_err());
+        assert!(body(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\nab").is_err());
+        assert!(body(b"HTTP/1.1 200 OK\r\nno colon\r\n\r\nab").is_err());
+        assert!(body(b"HTTP/1.1 101 Switching\r\n\r\n").is_err());
+        let mut huge = b"HTTP/1.1 200 OK\r\n\r\n".to_vec();
+        huge.resize(MAX_REPLY + 1, b'a');
+        assert!(message(body(&huge).unwrap_err()).contains("over 1024 KiB"));
+        assert!(body(&vec![b'a'; MAX_HEAD + 10]).is_err());
+    }
+
+    fn response(status: &[u8], token: Option<&[u8]>) -> Vec<u8> {
+        let status_info = tlv(tag::SEQUENCE, status);
+        seq(&[&status_info, token.unwrap_or_default()])
+    }
+
+    #[test]
+    fn timestamp_responses() {
+        let token = seq(&[&build::oid(crate::cms::oid::SIGNED_DATA)]);
+        for granted in [0, 1] {
+            let resp = response(&small_int(granted), Some(&token));
+            assert_eq!(token_from_response(&resp).unwrap(), token.as_slice());
+        }
+        let text = seq(&[&tlv(0x0C, b"unsupported algorithm"), &tlv(0x0C, b"\x1b[2Jsee docs")]);
+        // failInfo badAlg (bit 0) and systemFailure (bit 25).
+        let fail_info = tlv(tag::BIT_STRING, &[6, 0x80, 0, 0, 0x40]);
+        let resp = response(&[small_int(2), text, fail_info].concat(), None);
+        let e = message(token_from_response(&resp).unwrap_err());
+        assert!(e.contains("status 2 (rejection): unsupported algorithm; ?[2Jsee docs"), "{e}");
+        assert!(e.contains("[badAlg, systemFailure]"), "{e}");
+        let e = message(token_from_response(&response(&small_int(3), Some(&token))).unwrap_err());
+        assert!(e.contains("status 3 (waiting)"), "{e}");
+        let e = message(token_from_response(&response(&[0x02, 0x01, 0xFF], None)).unwrap_err());
+        assert!(e.contains("status -1"), "{e}");
+        assert!(token_from_response(&response(&[0x02, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0], None)).is_err());
+        assert!(message(token_from_response(&response(&small_int(0), None)).unwrap_err()).contains("no token"));
+        assert!(token_from_response(&response(&small_int(0), Some(&octets(b"x")))).is_err());
+        let mut trailing = response(&small_int(0), Some(&token));
+        trailing.push(0);
+        assert!(token_from_response(&trailing).is_err());
+        for garbage in [&b""[..], b"\x30", b"<html>proxy error</html>", b"\x30\x80\x00\x00", b"\x04\x00"] {
+            assert!(token_from_response(garbage).is_err());
+        }
+    }
+
+    /// No reply bytes make the parsers panic: every truncation and every
+    /// single-byte change of a valid reply is refused or accepted, never a crash.
+    #[test]
+    fn mutated_replies_do_not_panic() {
+        let token = seq(&[&build::oid(crate::cms::oid::SIGNED_DATA), &tlv(tag::ctx_cons(0), &seq(&[]))]);
+        let text = seq(&[&tlv(0x0C, b"no")]);
+        for resp in [response(&small_int(0), Some(&token)), response(&[small_int(2), text].concat(), None)] {
+            let http = [
+                format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n", resp.len()).as_bytes(),
+                &resp,
+                b"\r\n0\r\n\r\n",
+            ]
+            .concat();
+            for i in 0..http.len() {
+                let _ = body(&http[..i]).map(|b| token_from_response(&b).map(<[u8]>::len));
+                for flip in [0x01, 0x20, 0x80, 0xFF] {
+                    let mut m = http.clone();
+                    m[i] ^= flip;
+                    let _ = body(&m).map(|b| token_from_response(&b).map(<[u8]>::len));
+                }
+            }
+            for i in 0..resp.len() {
+                let _ = token_from_response(&resp[..i]);
+                let _ = check_token(&resp[..i], DigestAlgorithm::Sha256, &[0; 32], &[1]);
+            }
+        }
+    }
+
+    #[test]
+    fn nonces_in_tst_info() {
+        let imprint = DigestAlgorithm::Sha256.digest(b"x");
+        let t = time::macros::datetime!(2026-03-05 07:30 UTC);
+        let policy = crate::cms::tsa::DEFAULT_POLICY;
+        let with = build::tst_info(policy, DigestAlgorithm::Sha256, &imprint, &[7], t, Some(&[0x80, 1]));
+        assert_eq!(tst_nonce(&with).unwrap(), Some(&[0, 0x80, 1][..]));
+        assert_eq!(strip_leading_zeros(tst_nonce(&with).unwrap().unwrap()), &[0x80, 1]);
+        let without = build::tst_info(policy, DigestAlgorithm::Sha256, &imprint, &[7], t, None);
+        assert_eq!(tst_nonce(&without).unwrap(), None);
+        // accuracy and ordering come between genTime and the nonce.
+        let with_optionals = seq(&[
+            &small_int(1),
+            &build::oid(policy),
+            &seq(&[&alg(DigestAlgorithm::Sha256.oid()), &octets(&imprint)]),
+            &small_int(7),
+            &build::generalized_time(t),
+            &seq(&[&small_int(1)]),
+            &[tag::BOOLEAN, 1, 0],
+            &uint(&[9, 9]),
+            &tlv(tag::ctx_cons(0), &[]),
+        ]);
+        assert_eq!(tst_nonce(&with_optionals).unwrap(), Some(&[9, 9][..]));
+        assert!(tst_nonce(b"\x30\x00").is_err());
+    }
+
+    #[test]
+    fn wrong_imprint_length_is_refused_before_connecting() {
+        // Port 9 (discard) on a documentation address: never contacted.
+        let tsa = HttpTsa::new("http://192.0.2.1:9/").unwrap().with_timeout(Duration::from_millis(1));
+        let e = message(tsa.timestamp(DigestAlgorithm::Sha256, &[0; 31]).unwrap_err());
+        assert!(e.contains("must be 32 bytes"), "{e}");
+    }
+}
