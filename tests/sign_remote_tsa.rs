@@ -1,20 +1,17 @@
 //! Signing with a remote RFC 3161 server (`--tsa-url`): a TSA served over
-//! HTTP on 127.0.0.1 by this test, answering with tokens made like vanthu's
-//! own TSA's, with the request's nonce echoed.
+//! HTTP on 127.0.0.1 by this test, answering with vanthu's own TSA tokens
+//! (the request's nonce echoed).
 
 mod common;
 
 use common::*;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use vanthu::cms::build::{self, SignedDataParts, SignerIdentity, seq, small_int};
+use vanthu::cms::build::{seq, small_int};
 use vanthu::cms::der::{self, Oid, tag};
-use vanthu::cms::oid;
-use vanthu::cms::tsa::DEFAULT_POLICY;
-use vanthu::pki::Cert;
+use vanthu::cms::tsa::LocalTsa;
 use vanthu::pki::algorithms::DigestAlgorithm;
 use vanthu::pki::keys::LocalKey;
-use vanthu::pki::keys::SigningKey;
 
 /// Serves `requests` time-stamp requests, then stops.
 fn serve(requests: usize) -> u16 {
@@ -23,30 +20,7 @@ fn serve(requests: usize) -> u16 {
     let cert = vanthu::pki::pem_or_der(&std::fs::read(&tsa_files.cert).expect("tsa cert"), "CERTIFICATE", "tsa")
         .expect("tsa cert")
         .remove(0);
-    // Like `LocalTsa`, but echoing the request's nonce, as RFC 3161 requires
-    // and the client checks.
-    let token_for = move |alg: DigestAlgorithm, imprint: &[u8], nonce: Option<&[u8]>| -> Vec<u8> {
-        let now = time::OffsetDateTime::now_utc();
-        let serial = now.unix_timestamp_nanos().to_be_bytes();
-        let info = build::tst_info(DEFAULT_POLICY, alg, imprint, &serial, now, nonce);
-        let parsed = Cert::parse(&cert).expect("tsa cert");
-        let signer = SignerIdentity::from_cert(&parsed);
-        let scheme = key.scheme();
-        let digest = scheme.digest();
-        let attrs = build::signed_attributes(oid::TST_INFO, &digest.digest(&info), &signer);
-        let signature = key.sign(&attrs).expect("sign");
-        build::signed_data(&SignedDataParts {
-            digest,
-            content_type: oid::TST_INFO,
-            econtent: Some(&info),
-            signer,
-            chain: &[],
-            signed_attrs: &attrs,
-            signature_algorithm: &build::signature_algorithm_id(scheme),
-            signature: &signature,
-            unsigned_attr: None,
-        })
-    };
+    let tsa = LocalTsa::new(Box::new(key), cert, vec![]).expect("TSA");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
@@ -85,7 +59,7 @@ fn serve(requests: usize) -> u16 {
             r.optional(tag::OID).expect("policy");
             let nonce = r.optional(tag::INTEGER).expect("nonce").map(|n| n.value.to_vec());
             let alg = DigestAlgorithm::from_oid(Oid(alg.0)).expect("digest");
-            let token = token_for(alg, hash, nonce.as_deref());
+            let token = tsa.timestamp_with_nonce(alg, hash, nonce.as_deref()).expect("token");
             let resp = seq(&[&seq(&[&small_int(0)]), &token]);
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\n\r\n",

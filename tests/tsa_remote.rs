@@ -11,15 +11,13 @@ use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use vanthu::cms::build::{self, SignedDataParts, SignerIdentity, seq, small_int};
+use vanthu::cms::build::{self, seq, small_int};
 use vanthu::cms::der::{self, tag};
-use vanthu::cms::oid;
 use vanthu::cms::timestamp::verify_token_with;
-use vanthu::cms::tsa::{DEFAULT_POLICY, Timestamper, TsaError};
+use vanthu::cms::tsa::{LocalTsa, Timestamper, TsaError};
 use vanthu::cms::tsa_client::HttpTsa;
-use vanthu::pki::Cert;
 use vanthu::pki::algorithms::DigestAlgorithm;
-use vanthu::pki::keys::{LocalKey, SigningKey};
+use vanthu::pki::keys::LocalKey;
 
 /// How the test TSA answers.
 #[derive(Clone, Copy, Debug)]
@@ -55,45 +53,19 @@ struct Seen {
     cert_req: bool,
 }
 
-struct Tsa {
-    key: LocalKey,
-    cert: Vec<u8>,
+/// The dev TSA's certificate.
+fn dev_tsa_cert() -> Vec<u8> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/dev");
+    vanthu::pki::pem_or_der(&std::fs::read(dir.join("tsa.cert.pem")).expect("tsa cert"), "CERTIFICATE", "tsa")
+        .expect("tsa cert")
+        .remove(0)
 }
 
-fn dev_tsa() -> Tsa {
+/// vanthu's own TSA with the dev key, as a remote TSA would run it.
+fn dev_tsa() -> LocalTsa {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/dev");
     let key = LocalKey::from_pem(&std::fs::read(dir.join("tsa.key.pem")).expect("tsa key")).expect("tsa key");
-    let cert =
-        vanthu::pki::pem_or_der(&std::fs::read(dir.join("tsa.cert.pem")).expect("tsa cert"), "CERTIFICATE", "tsa")
-            .expect("tsa cert")
-            .remove(0);
-    Tsa { key, cert }
-}
-
-impl Tsa {
-    /// A token as `LocalTsa` makes it, but with the nonce in TSTInfo.
-    fn token(&self, alg: DigestAlgorithm, imprint: &[u8], nonce: Option<&[u8]>) -> Vec<u8> {
-        let now = time::OffsetDateTime::now_utc();
-        let serial = now.unix_timestamp_nanos().to_be_bytes();
-        let info = build::tst_info(DEFAULT_POLICY, alg, imprint, &serial, now, nonce);
-        let parsed = Cert::parse(&self.cert).expect("tsa cert");
-        let signer = SignerIdentity::from_cert(&parsed);
-        let scheme = self.key.scheme();
-        let digest = scheme.digest();
-        let attrs = build::signed_attributes(oid::TST_INFO, &digest.digest(&info), &signer);
-        let signature = self.key.sign(&attrs).expect("sign");
-        build::signed_data(&SignedDataParts {
-            digest,
-            content_type: oid::TST_INFO,
-            econtent: Some(&info),
-            signer,
-            chain: &[],
-            signed_attrs: &attrs,
-            signature_algorithm: &build::signature_algorithm_id(scheme),
-            signature: &signature,
-            unsigned_attr: None,
-        })
-    }
+    LocalTsa::new(Box::new(key), dev_tsa_cert(), vec![]).expect("TSA")
 }
 
 /// Reads one HTTP request: the head as text and the Content-Length body.
@@ -164,7 +136,9 @@ fn serve(behaviour: Behaviour, requests: usize) -> (String, mpsc::Receiver<Seen>
             let nonce = seen.nonce.clone();
             let (alg, imprint) = (seen.alg, seen.imprint.clone());
             let _ = tx.send(seen);
-            let granted = |nonce: Option<&[u8]>| seq(&[&seq(&[&small_int(0)]), &tsa.token(alg, &imprint, nonce)]);
+            let granted = |nonce: Option<&[u8]>| {
+                seq(&[&seq(&[&small_int(0)]), &tsa.timestamp_with_nonce(alg, &imprint, nonce).expect("token")])
+            };
             let _ = match behaviour {
                 Behaviour::Grant => s.write_all(&http_ok(&granted(nonce.as_deref()))),
                 Behaviour::GrantChunked => {
@@ -231,7 +205,7 @@ fn a_granted_token_verifies_and_answers_our_request() {
     let token = tsa.timestamp(DigestAlgorithm::Sha256, &DigestAlgorithm::Sha256.digest(stamped)).expect("token");
     let verified = verify_token_with(&token, &|alg: DigestAlgorithm| alg.digest(stamped)).expect("verifies");
     assert_eq!(verified.info.imprint_algorithm, DigestAlgorithm::Sha256);
-    assert!(verified.certificates.contains(&dev_tsa().cert.as_slice()));
+    assert!(verified.certificates.contains(&dev_tsa_cert().as_slice()));
     // The token is the ContentInfo element itself: nothing before or after.
     assert_eq!(der::parse_prefix(&token).expect("DER").raw.len(), token.len());
 

@@ -62,13 +62,18 @@ impl LocalTsa {
         let serial_base = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64;
         Ok(LocalTsa { key, cert, chain, serial_base, counter: AtomicU64::new(0) })
     }
-}
 
-impl Timestamper for LocalTsa {
-    fn timestamp(&self, imprint_alg: DigestAlgorithm, imprint: &[u8]) -> Result<Vec<u8>, TsaError> {
+    /// A token answering a request that carried `nonce` (RFC 3161 requires
+    /// the TSA to echo it; a TSA served over HTTP answers with this).
+    pub fn timestamp_with_nonce(
+        &self,
+        imprint_alg: DigestAlgorithm,
+        imprint: &[u8],
+        nonce: Option<&[u8]>,
+    ) -> Result<Vec<u8>, TsaError> {
         let serial = self.serial_base.wrapping_add(self.counter.fetch_add(1, Ordering::Relaxed));
         let now = time::OffsetDateTime::now_utc();
-        let info = build::tst_info(DEFAULT_POLICY, imprint_alg, imprint, &serial.to_be_bytes(), now, None);
+        let info = build::tst_info(DEFAULT_POLICY, imprint_alg, imprint, &serial.to_be_bytes(), now, nonce);
         let parsed = Cert::parse(&self.cert).map_err(TsaError::Certificate)?;
         let signer = SignerIdentity::from_cert(&parsed);
         let scheme = self.key.scheme();
@@ -86,5 +91,11 @@ impl Timestamper for LocalTsa {
             signature: &signature,
             unsigned_attr: None,
         }))
+    }
+}
+
+impl Timestamper for LocalTsa {
+    fn timestamp(&self, imprint_alg: DigestAlgorithm, imprint: &[u8]) -> Result<Vec<u8>, TsaError> {
+        self.timestamp_with_nonce(imprint_alg, imprint, None)
     }
 }
