@@ -21,12 +21,20 @@
 //!   with ETSI EN 319 102-1 indications, including what later revisions
 //!   changed ([`verify::changes`]).
 //!
+//! - [`audit`]: the hash-chained, append-only audit log of every event,
+//!   and its verification (an edited, deleted or reordered entry, or a log
+//!   truncated before a head recorded in a receipt).
+//! - [`exchange`]: the document exchange; so far its signed receipts
+//!   ([`exchange::receipt`]), detached CMS over a canonical JSON.
+//!
 //! The core is pure: nothing here opens sockets or databases. The CLI in
 //! `main.rs` maps errors to exit codes in one place ([`exit_code`]).
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod cms;
+pub mod exchange;
 pub mod pdf;
 pub mod pki;
 pub mod sign;

@@ -1,0 +1,3 @@
+//! The document exchange: intake, routing, delivery, statuses and receipts.
+
+pub mod receipt;
