@@ -52,6 +52,11 @@ enum Command {
         #[arg(long, default_value = "target/vanthu-demo.pdf")]
         out: PathBuf,
     },
+    /// Signed receipts of the document exchange.
+    Receipt {
+        #[command(subcommand)]
+        action: ReceiptCommand,
+    },
     /// Sign a PDF (PAdES, incremental update); `prepare`/`finish` for external tokens.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Sign {
@@ -59,6 +64,21 @@ enum Command {
         step: Option<Box<SignStep>>,
         #[command(flatten)]
         args: Box<SignArgs>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Verify receipts offline: one line per receipt (exit 0 all valid, 1 not, 2 unusable input).
+    Verify {
+        /// PEM file of trust anchors (vanthu's CA certificate); repeatable.
+        #[arg(long = "trust", value_name = "CA.pem", required = true)]
+        trust: Vec<PathBuf>,
+        /// Validation time, RFC 3339 (default: now).
+        #[arg(long = "at", value_name = "RFC3339")]
+        at: Option<String>,
+        /// A receipt JSON object, or a JSON array of them.
+        file: PathBuf,
     },
 }
 
@@ -191,6 +211,9 @@ fn main() -> ExitCode {
         Command::Sign { step: Some(step), .. } => run_sign_step(*step),
         Command::Sign { step: None, args } => run_sign(*args),
         Command::Demo { dev, out } => run_demo(&dev, &out),
+        Command::Receipt { action: ReceiptCommand::Verify { trust, at, file } } => {
+            run_receipt_verify(&trust, at.as_deref(), &file)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -232,6 +255,17 @@ fn run_verify(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>, json: bool, 
         print!("{}", report.to_text());
     }
     Ok(if report.indication == verify::report::Indication::TotalPassed { exit_code::VALID } else { exit_code::INVALID })
+}
+
+fn run_receipt_verify(trust: &[PathBuf], at: Option<&str>, file: &Path) -> Result<i32, String> {
+    let opts = options(trust, &[], at)?;
+    let at = opts.at.unwrap_or_else(time::OffsetDateTime::now_utc);
+    let checks = vanthu::exchange::receipt::check_file(&read(file)?, &opts.trust, at)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    for c in &checks {
+        println!("{}", c.line);
+    }
+    Ok(if checks.iter().all(|c| c.valid) { exit_code::VALID } else { exit_code::INVALID })
 }
 
 /// Certificates from PEM/DER files.

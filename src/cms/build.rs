@@ -107,19 +107,63 @@ impl<'a> SignerIdentity<'a> {
     }
 }
 
+/// A CMS `Time` (RFC 5652 §11.3): UTCTime for the years 1950 to 2049, as
+/// the RFC requires, GeneralizedTime otherwise.
+pub fn cms_time(t: time::OffsetDateTime) -> Vec<u8> {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    if (1950..2050).contains(&t.year()) {
+        let s = format!(
+            "{:02}{:02}{:02}{:02}{:02}{:02}Z",
+            t.year().rem_euclid(100),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+        tlv(tag::UTC_TIME, s.as_bytes())
+    } else {
+        generalized_time(t)
+    }
+}
+
 /// Signed attributes: contentType, messageDigest, signing-certificate-v2,
 /// returned as the DER SET (tag 0x31), which is what gets signed.
 pub fn signed_attributes(content_type: Oid<'_>, message_digest: &[u8], signer: &SignerIdentity<'_>) -> Vec<u8> {
+    attributes_with_time(content_type, message_digest, signer, None)
+}
+
+/// [`signed_attributes`] plus signingTime: for signatures outside a PDF
+/// (receipts), where no /M entry carries the claimed time.
+pub fn signed_attributes_at(
+    content_type: Oid<'_>,
+    message_digest: &[u8],
+    signer: &SignerIdentity<'_>,
+    signing_time: time::OffsetDateTime,
+) -> Vec<u8> {
+    attributes_with_time(content_type, message_digest, signer, Some(signing_time))
+}
+
+fn attributes_with_time(
+    content_type: Oid<'_>,
+    message_digest: &[u8],
+    signer: &SignerIdentity<'_>,
+    signing_time: Option<time::OffsetDateTime>,
+) -> Vec<u8> {
     // ESSCertIDv2 with the default hash (SHA-256), so hashAlgorithm is omitted.
     let cert_hash = DigestAlgorithm::Sha256.digest(signer.certificate);
     let general_names = seq(&[&tlv(tag::ctx_cons(4), signer.issuer)]);
     let issuer_serial = seq(&[&general_names, &uint(signer.serial)]);
     let ess = seq(&[&seq(&[&seq(&[&octets(&cert_hash), &issuer_serial])])]);
-    set_of(vec![
+    let mut attrs = vec![
         attribute(oid::CONTENT_TYPE, oid(content_type)),
         attribute(oid::MESSAGE_DIGEST, octets(message_digest)),
         attribute(oid::SIGNING_CERTIFICATE_V2, ess),
-    ])
+    ];
+    if let Some(t) = signing_time {
+        attrs.push(attribute(oid::SIGNING_TIME, cms_time(t)));
+    }
+    set_of(attrs)
 }
 
 /// A complete ContentInfo(SignedData) with one signer.
@@ -214,5 +258,13 @@ mod tests {
         assert_eq!(uint(&[0x80]), vec![0x02, 2, 0, 0x80]);
         assert_eq!(uint(&[0, 0, 5]), vec![0x02, 1, 5]);
         assert_eq!(uint(&[]), vec![0x02, 1, 0]);
+    }
+
+    #[test]
+    fn cms_times_switch_to_generalized_time_in_2050() {
+        let utc = cms_time(time::macros::datetime!(2026-11-30 16:05:01 +07:00));
+        assert_eq!(utc, tlv(tag::UTC_TIME, b"261130090501Z"));
+        let generalized = cms_time(time::macros::datetime!(2050-01-01 00:00:00 UTC));
+        assert_eq!(generalized, tlv(tag::GENERALIZED_TIME, b"20500101000000Z"));
     }
 }
