@@ -21,12 +21,20 @@
 //!   with ETSI EN 319 102-1 indications, including what later revisions
 //!   changed ([`verify::changes`]).
 //!
+//! - [`directory`]: who can receive documents. Units with QĐ 20/2020 organ
+//!   ids ([`directory::OrganId`]), groups of units and of groups, aliases, and
+//!   the resolution of a notice's "Nơi nhận" lines to units (case,
+//!   diacritics and the abbreviations of real recipient blocks ignored; the
+//!   archive copy never routed; merged units followed to their successor).
+//!   [`directory::sample::hcmc`] is a sample at Ho Chi Minh City's scale.
+//!
 //! The core is pure: nothing here opens sockets or databases. The CLI in
 //! `main.rs` maps errors to exit codes in one place ([`exit_code`]).
 
 #![forbid(unsafe_code)]
 
 pub mod cms;
+pub mod directory;
 pub mod pdf;
 pub mod pki;
 pub mod sign;
