@@ -21,6 +21,12 @@
 //!   with ETSI EN 319 102-1 indications, including what later revisions
 //!   changed ([`verify::changes`]).
 //!
+//! - [`directory`]: who can receive documents. Units with QĐ 20/2020 organ
+//!   ids ([`directory::OrganId`]), groups of units and of groups, aliases, and
+//!   the resolution of a notice's "Nơi nhận" lines to units (case,
+//!   diacritics and the abbreviations of real recipient blocks ignored; the
+//!   archive copy never routed; merged units followed to their successor).
+//!   [`directory::sample::hcmc`] is a sample at Ho Chi Minh City's scale.
 //! - [`audit`]: the hash-chained, append-only audit log of every event,
 //!   and its verification (an edited, deleted or reordered entry, or a log
 //!   truncated before a head recorded in a receipt).
@@ -34,6 +40,7 @@
 
 pub mod audit;
 pub mod cms;
+pub mod directory;
 pub mod exchange;
 pub mod pdf;
 pub mod pki;

@@ -1,0 +1,290 @@
+//! Normalisation of recipient text: the one place that decides which
+//! spellings of a "Nơi nhận" line count as the same.
+//!
+//! Text is lower-cased, Vietnamese diacritics are folded away (đ → d too),
+//! and the abbreviations of real recipient blocks are expanded ([`ABBREVIATIONS`])
+//! before punctuation is dropped. What is left is a list of words with the
+//! *breaks* between the targets a line may name: a comma, a semicolon or a
+//! slash, and the word "và" as written (not the "và" that an expansion such as
+//! "GD&ĐT" produces, which is part of a name).
+//!
+//! Folding diacritics merges a few words ("trưởng" the role and "trường" the
+//! school both become "truong"); the resolver copes by trying each text as
+//! written before it strips role words, so a school's name always wins.
+
+/// Abbreviations of real "Nơi nhận" blocks, as folded tokens → their
+/// expansion. A pattern is a space-separated list of tokens: a word, or one
+/// punctuation character. In an expansion a lone "," is a break. The longest
+/// pattern at a position wins.
+pub const ABBREVIATIONS: &[(&str, &str)] = &[
+    // Levels of schooling.
+    ("thpt", "trung hoc pho thong"),
+    ("thcs", "trung hoc co so"),
+    ("th", "tieu hoc"),
+    ("mn", "mam non"),
+    ("gdnn", "giao duc nghe nghiep"),
+    ("gdtx", "giao duc thuong xuyen"),
+    ("tt", "trung tam"),
+    ("ttgdnn", "trung tam giao duc nghe nghiep"),
+    // Departments and bodies.
+    ("gd & dt", "giao duc va dao tao"),
+    ("gd - dt", "giao duc va dao tao"),
+    ("gddt", "giao duc va dao tao"),
+    ("gd", "giao duc"),
+    ("ubnd", "uy ban nhan dan"),
+    ("bgd", "ban giam doc"),
+    ("btv", "ban thuong vu"),
+    ("bgh", "ban giam hieu"),
+    // Places. "Q/H" is the recipient blocks' "quận, huyện".
+    ("q / h", "quan , huyen"),
+    ("q . h", "quan , huyen"),
+    ("q", "quan"),
+    ("tp", "thanh pho"),
+    ("tphcm", "thanh pho ho chi minh"),
+    ("hcm", "ho chi minh"),
+];
+
+/// Phrases contracted after expansion so that a short and a long way of
+/// naming the same body meet: "Sở" alone is how a Department's own documents
+/// name it.
+pub const CONTRACTIONS: &[(&str, &str)] =
+    &[("so giao duc va dao tao thanh pho ho chi minh", "so"), ("so giao duc va dao tao", "so")];
+
+/// [`ABBREVIATIONS`] as tokens, made once.
+static PATTERNS: std::sync::LazyLock<Vec<(Vec<Tok>, &'static str)>> =
+    std::sync::LazyLock::new(|| ABBREVIATIONS.iter().map(|(p, e)| (pattern_tokens(p), *e)).collect());
+
+/// Role words written in front of a target ("Hiệu trưởng các trường …"): the
+/// document goes to the unit, not the person. Folded; longest first.
+pub const ROLE_WORDS: &[&str] = &[
+    "pho hieu truong",
+    "hieu truong",
+    "pho giam doc",
+    "giam doc",
+    "pho thu truong",
+    "thu truong",
+    "pho truong",
+    "truong",
+    "chu tich",
+    "lanh dao",
+    "chanh van phong",
+    "chanh thanh tra",
+];
+
+/// The plural marker in front of a target ("các quận, huyện").
+const PLURAL: &str = "cac";
+
+/// One normalised piece of text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Norm {
+    /// A word that belongs to a name.
+    Word(String),
+    /// A boundary between two targets; `Some("va")` when it was the word "và"
+    /// (kept in keys so "A và B" as one alias still matches).
+    Break(Option<String>),
+}
+
+/// Lower-cases and removes Vietnamese diacritics; combining marks of
+/// decomposed input (NFD) are dropped, so NFC and NFD text fold alike.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if ('\u{300}'..='\u{36f}').contains(&c) {
+            continue;
+        }
+        out.push(fold_char(c));
+    }
+    out
+}
+
+fn fold_char(c: char) -> char {
+    match c {
+        'à' | 'á' | 'ả' | 'ã' | 'ạ' | 'ă' | 'ằ' | 'ắ' | 'ẳ' | 'ẵ' | 'ặ' | 'â' | 'ầ' | 'ấ' | 'ẩ' | 'ẫ' | 'ậ' => {
+            'a'
+        }
+        'è' | 'é' | 'ẻ' | 'ẽ' | 'ẹ' | 'ê' | 'ề' | 'ế' | 'ể' | 'ễ' | 'ệ' => 'e',
+        'ì' | 'í' | 'ỉ' | 'ĩ' | 'ị' => 'i',
+        'ò' | 'ó' | 'ỏ' | 'õ' | 'ọ' | 'ô' | 'ồ' | 'ố' | 'ổ' | 'ỗ' | 'ộ' | 'ơ' | 'ờ' | 'ớ' | 'ở' | 'ỡ' | 'ợ' => {
+            'o'
+        }
+        'ù' | 'ú' | 'ủ' | 'ũ' | 'ụ' | 'ư' | 'ừ' | 'ứ' | 'ử' | 'ữ' | 'ự' => 'u',
+        'ỳ' | 'ý' | 'ỷ' | 'ỹ' | 'ỵ' => 'y',
+        'đ' => 'd',
+        other => other,
+    }
+}
+
+/// A token of folded text before expansion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    Word(String),
+    Punct(char),
+}
+
+fn tokenize(folded: &str) -> Vec<Tok> {
+    let mut toks = Vec::new();
+    let mut word = String::new();
+    for c in folded.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        if !word.is_empty() {
+            toks.push(Tok::Word(std::mem::take(&mut word)));
+        }
+        if !c.is_whitespace() {
+            toks.push(Tok::Punct(c));
+        }
+    }
+    if !word.is_empty() {
+        toks.push(Tok::Word(word));
+    }
+    toks
+}
+
+fn pattern_tokens(pattern: &str) -> Vec<Tok> {
+    pattern
+        .split(' ')
+        .map(|p| {
+            let mut chars = p.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) if !c.is_alphanumeric() => Tok::Punct(c),
+                _ => Tok::Word(p.to_string()),
+            }
+        })
+        .collect()
+}
+
+/// True when the folded text is an archive line ("Lưu: VT, VP (M-H)."):
+/// the registry's own copy, never a recipient.
+pub fn is_archive_line(text: &str) -> bool {
+    let toks = tokenize(&fold(text));
+    let mut words = toks.iter().skip_while(|t| matches!(t, Tok::Punct(_)));
+    matches!(
+        (words.next(), words.next()),
+        (Some(Tok::Word(w)), Some(Tok::Punct(':'))) if w == "luu"
+    ) || matches!(
+        (toks.iter().find(|t| matches!(t, Tok::Word(_))), toks.iter().filter(|t| matches!(t, Tok::Word(_))).nth(1)),
+        (Some(Tok::Word(a)), Some(Tok::Word(b))) if a == "luu" && b == "vt"
+    )
+}
+
+/// Normalises text into words and breaks (see the module documentation).
+pub fn normalize(text: &str) -> Vec<Norm> {
+    let toks = tokenize(&fold(text));
+    let patterns = &*PATTERNS;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let rest = toks.get(i..).unwrap_or_default();
+        let best = patterns.iter().filter(|(p, _)| rest.starts_with(p)).max_by_key(|(p, _)| p.len());
+        if let Some((p, expansion)) = best {
+            for w in expansion.split(' ') {
+                // Words of an expansion never break a name, except a "," break.
+                out.push(if w == "," { Norm::Break(None) } else { Norm::Word(w.to_string()) });
+            }
+            i = i.saturating_add(p.len());
+            continue;
+        }
+        match toks.get(i) {
+            Some(Tok::Word(w)) if w == "va" => out.push(Norm::Break(Some("va".to_string()))),
+            Some(Tok::Word(w)) => out.push(Norm::Word(w.clone())),
+            Some(Tok::Punct(',' | ';' | '/')) => out.push(Norm::Break(None)),
+            Some(Tok::Punct('&')) => out.push(Norm::Break(Some("va".to_string()))),
+            _ => {}
+        }
+        i = i.saturating_add(1);
+    }
+    contract(out)
+}
+
+fn word_of(n: &Norm) -> Option<&str> {
+    match n {
+        Norm::Word(w) | Norm::Break(Some(w)) => Some(w),
+        Norm::Break(None) => None,
+    }
+}
+
+fn contract(items: Vec<Norm>) -> Vec<Norm> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut i = 0;
+    'outer: while i < items.len() {
+        for (phrase, short) in CONTRACTIONS {
+            let words: Vec<&str> = phrase.split(' ').collect();
+            let matches = items
+                .get(i..i.saturating_add(words.len()))
+                .is_some_and(|s| s.len() == words.len() && s.iter().zip(&words).all(|(n, w)| word_of(n) == Some(w)));
+            if matches {
+                out.push(Norm::Word((*short).to_string()));
+                i = i.saturating_add(words.len());
+                continue 'outer;
+            }
+        }
+        if let Some(n) = items.get(i) {
+            out.push(n.clone());
+        }
+        i = i.saturating_add(1);
+    }
+    out
+}
+
+/// The lookup key of a whole text: its words (and "và" breaks) joined by
+/// single spaces, without a leading plural marker.
+pub fn key(text: &str) -> String {
+    let norm = normalize(text);
+    let words: Vec<&str> = norm.iter().filter_map(word_of).collect();
+    strip_plural(&words).join(" ")
+}
+
+/// Drops a leading "các".
+pub fn strip_plural<'a, 'b>(words: &'a [&'b str]) -> &'a [&'b str] {
+    match words.split_first() {
+        Some((first, rest)) if *first == PLURAL => rest,
+        _ => words,
+    }
+}
+
+/// Drops one leading role word (longest first); `None` if there is none.
+pub fn strip_role<'a, 'b>(words: &'a [&'b str]) -> Option<&'a [&'b str]> {
+    ROLE_WORDS.iter().find_map(|role| {
+        let n = role.split(' ').count();
+        let head = words.get(..n)?;
+        let matches = head.iter().copied().eq(role.split(' '));
+        if matches { words.get(n..).filter(|rest| !rest.is_empty()) } else { None }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_vietnamese_letters_and_decomposed_marks() {
+        assert_eq!(fold("Trường Trung học phổ thông Đinh Tiên Hoàng"), "truong trung hoc pho thong dinh tien hoang");
+        // "ệ" written as e + combining circumflex + combining dot below.
+        assert_eq!(fold("Vie\u{302}\u{323}t"), "viet");
+    }
+
+    #[test]
+    fn abbreviations_and_spelled_out_forms_meet() {
+        assert_eq!(key("Trường THPT"), key("Trường Trung học phổ thông"));
+        assert_eq!(key("Phòng GD&ĐT tp. Thủ Đức"), key("phong giao duc va dao tao thanh pho thu duc"));
+        assert_eq!(key("TT.GDNN-GDTX"), key("Trung tâm Giáo dục nghề nghiệp - Giáo dục thường xuyên"));
+        assert_eq!(key("UBND các Q/H"), key("Ủy ban nhân dân các quận, huyện"));
+        assert_eq!(key("Phòng thuộc Sở GD&ĐT"), key("Phòng thuộc Sở"));
+    }
+
+    #[test]
+    fn expansion_va_is_not_a_break_but_written_va_is() {
+        let n = normalize("GD&ĐT và Q/H");
+        let breaks = n.iter().filter(|x| matches!(x, Norm::Break(_))).count();
+        assert_eq!(breaks, 2, "{n:?}");
+    }
+
+    #[test]
+    fn archive_lines() {
+        assert!(is_archive_line("- Lưu: VT, VP (M-H)."));
+        assert!(is_archive_line("Luu VT"));
+        assert!(!is_archive_line("- Trưởng các Phòng thuộc Sở;"));
+    }
+}
