@@ -1,14 +1,15 @@
 //! vanthu — the registry office ("văn thư") of an education department, as a
 //! machine: it verifies and applies digital signatures on official PDF
-//! documents and (in later stages) routes them between units.
+//! documents and routes them between units over mutual TLS.
 //!
 //! # The journey of a document, module by module
 //!
 //! Foundations first:
 //!
 //! - [`pki`]: certificates. Parsing, the trust store, path building with a
-//!   budget, validity, CRLs, and [`pki::algorithms`] — the one table of
-//!   algorithms and key sizes the crate accepts.
+//!   budget, validity, CRLs, [`pki::algorithms`] — the one table of
+//!   algorithms and key sizes the crate accepts — and [`pki::ca`], the
+//!   internal CA and the one place a client certificate's identity is read.
 //! - [`cms`]: CMS SignedData read over the original bytes (signed attributes
 //!   are verified as received), signer verification, RFC 3161 timestamp tokens.
 //! - [`pdf`]: just enough PDF for signatures — cross-reference sections
@@ -20,31 +21,50 @@
 //! - [`verify`]: validation of a signed PDF into a [`verify::report::Report`]
 //!   with ETSI EN 319 102-1 indications, including what later revisions
 //!   changed ([`verify::changes`]).
-//!
+//! - [`sign`]: PAdES signing (one step, or prepare/finish for tokens) with
+//!   Decree 30/2020 appearances ([`sign::appearance`]).
+//! - [`envelope`]: the edXML-style header a document travels with, validated
+//!   field by field, and its edXML document id.
 //! - [`directory`]: who can receive documents. Units with QĐ 20/2020 organ
 //!   ids ([`directory::OrganId`]), groups of units and of groups, aliases, and
 //!   the resolution of a notice's "Nơi nhận" lines to units (case,
 //!   diacritics and the abbreviations of real recipient blocks ignored; the
 //!   archive copy never routed; merged units followed to their successor).
 //!   [`directory::sample::hcmc`] is a sample at Ho Chi Minh City's scale.
+//! - [`exchange`]: intake → verification → organisation seal → routing →
+//!   delivery → statuses ([`exchange::status`], one transition table) →
+//!   signed receipts ([`exchange::receipt`], detached CMS over canonical JSON).
+//! - [`store`]: the storage trait the exchange talks to, its SQLite backend,
+//!   and the content-addressed document store on disk.
 //! - [`audit`]: the hash-chained, append-only audit log of every event,
 //!   and its verification (an edited, deleted or reordered entry, or a log
 //!   truncated before a head recorded in a receipt).
-//! - [`exchange`]: the document exchange; so far its signed receipts
-//!   ([`exchange::receipt`]), detached CMS over a canonical JSON.
 //!
-//! The core is pure: nothing here opens sockets or databases. The CLI in
-//! `main.rs` maps errors to exit codes in one place ([`exit_code`]).
+//! The edges:
+//!
+//! - [`http`]: hyper over rustls with mutual TLS, the routes (thin
+//!   handlers), the one mapping of errors to HTTP statuses, metrics.
+//! - [`config`]: defaults, TOML file, `VANTHU_*` variables; [`datadir`]: the
+//!   data directory's layout and its initialisation.
+//!
+//! The core (`pki` to `directory`) is pure: nothing there opens sockets or
+//! databases. The CLI in `main.rs` maps errors to exit codes in one place
+//! ([`exit_code`]).
 
 #![forbid(unsafe_code)]
 
 pub mod audit;
 pub mod cms;
+pub mod config;
+pub mod datadir;
 pub mod directory;
+pub mod envelope;
 pub mod exchange;
+pub mod http;
 pub mod pdf;
 pub mod pki;
 pub mod sign;
+pub mod store;
 pub mod verify;
 
 /// Exit codes of the CLI, decided in one place.

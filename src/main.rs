@@ -57,6 +57,45 @@ enum Command {
         #[command(subcommand)]
         action: ReceiptCommand,
     },
+    /// Run the gateway: HTTPS API with mutual TLS, and /healthz and the CRL on plain HTTP.
+    /// Initialises the data directory on first start (see `init`).
+    Serve {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// Address of the HTTPS API (default 127.0.0.1:8443).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Address of the plain-HTTP listener for /healthz and /crl (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        public_listen: Option<String>,
+        /// PEM file of trust anchors for document signatures; repeatable.
+        #[arg(long = "trust", value_name = "CERT.pem")]
+        trust: Vec<PathBuf>,
+        /// CRL (DER or PEM) for document signatures; repeatable.
+        #[arg(long = "crl", value_name = "FILE")]
+        crl: Vec<PathBuf>,
+    },
+    /// Create the data directory: internal CA, server/TSA/receipt certificates, the
+    /// sample directory, organisation keys, client certificates and the sample notice.
+    Init {
+        #[command(flatten)]
+        gw: GatewayArgs,
+    },
+    /// Certificates of the internal CA.
+    Cert {
+        #[command(subcommand)]
+        cmd: CertCmd,
+    },
+    /// The gateway's hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+    /// The directory of units and groups the gateway routes by.
+    Directory {
+        #[command(subcommand)]
+        cmd: DirectoryCmd,
+    },
     /// Sign a PDF (PAdES, incremental update); `prepare`/`finish` for external tokens.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Sign {
@@ -79,6 +118,60 @@ enum ReceiptCommand {
         at: Option<String>,
         /// A receipt JSON object, or a JSON array of them.
         file: PathBuf,
+    },
+}
+
+#[derive(Args, Clone)]
+struct GatewayArgs {
+    /// TOML configuration file (every option is in README.md; VANTHU_* variables override it).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory (default ./vanthu-data).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum CertCmd {
+    /// Issue a client certificate for a unit (or an admin) from the internal CA.
+    Issue {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// The unit's organ id (e.g. 000.00.12.H29).
+        #[arg(long, value_name = "ORGAN_ID", required_unless_present = "admin", conflicts_with = "admin")]
+        unit: Option<String>,
+        /// Issue an admin certificate with this name instead.
+        #[arg(long, value_name = "NAME")]
+        admin: Option<String>,
+        /// Where to write cert.pem, key.pem and ca.pem.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check the whole chain: finds an edited, deleted or reordered entry (exit 1).
+    Verify {
+        #[command(flatten)]
+        gw: GatewayArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCmd {
+    /// Print the units and groups the server uses.
+    List {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// Print the whole directory as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the sample directory (Ho Chi Minh City's education sector) as JSON.
+    Generate {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 
@@ -214,6 +307,12 @@ fn main() -> ExitCode {
         Command::Receipt { action: ReceiptCommand::Verify { trust, at, file } } => {
             run_receipt_verify(&trust, at.as_deref(), &file)
         }
+        Command::Serve { gw, listen, public_listen, trust, crl } => run_serve(&gw, listen, public_listen, trust, crl),
+        Command::Init { gw } => run_init(&gw),
+        Command::Cert { cmd: CertCmd::Issue { gw, unit, admin, out } } => run_cert_issue(&gw, unit, admin, &out),
+        Command::Audit { cmd: AuditCmd::Verify { gw } } => run_audit_verify(&gw),
+        Command::Directory { cmd: DirectoryCmd::List { gw, json } } => run_directory_list(&gw, json),
+        Command::Directory { cmd: DirectoryCmd::Generate { out } } => run_directory_generate(&out),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -434,4 +533,162 @@ fn decode_signature(data: &[u8]) -> Vec<u8> {
     } else {
         data.to_vec()
     }
+}
+
+fn gateway_config(gw: &GatewayArgs) -> Result<vanthu::config::Config, String> {
+    let mut cfg = vanthu::config::Config::load(gw.config.as_deref()).map_err(|e| e.to_string())?;
+    if let Some(d) = &gw.data {
+        cfg.data = d.clone();
+    }
+    Ok(cfg)
+}
+
+fn print_init(cfg: &vanthu::config::Config, s: &vanthu::datadir::InitSummary) {
+    let d = cfg.data.display();
+    if s.created {
+        println!(
+            "initialised {d}: internal CA, server, TSA and receipt certificates, sample directory, organisation key of {}",
+            s.department
+        );
+    } else {
+        println!("using {d}");
+    }
+    println!("  CA certificate:      {d}/pki/ca.cert.pem");
+    println!("  client certificates: (cert.pem, key.pem, ca.pem in each)");
+    for (name, path) in &s.clients {
+        println!("    {name}: {}", path.display());
+    }
+    println!("  sample notice:       {d}/sample/notice-610.pdf (signed by Hồ Tấn Minh) and notice-610.header.json");
+    let host = cfg.listen.replace("127.0.0.1", "localhost");
+    let c = format!("{d}/clients/{}", s.department);
+    println!("\nsend the sample notice as the Department:\n");
+    println!(
+        "  curl --cacert {d}/pki/ca.cert.pem --cert {c}/cert.pem --key {c}/key.pem \\\n    -F header=@{d}/sample/notice-610.header.json -F document=@{d}/sample/notice-610.pdf \\\n    https://{host}/api/v1/documents\n"
+    );
+}
+
+fn run_init(gw: &GatewayArgs) -> Result<i32, String> {
+    let cfg = gateway_config(gw)?;
+    let s = vanthu::datadir::init(&cfg).map_err(|e| e.to_string())?;
+    print_init(&cfg, &s);
+    Ok(exit_code::VALID)
+}
+
+fn run_serve(
+    gw: &GatewayArgs,
+    listen: Option<String>,
+    public_listen: Option<String>,
+    trust: Vec<PathBuf>,
+    crl: Vec<PathBuf>,
+) -> Result<i32, String> {
+    let mut cfg = gateway_config(gw)?;
+    if let Some(l) = listen {
+        cfg.listen = l;
+    }
+    if let Some(l) = public_listen {
+        cfg.public_listen = l;
+    }
+    cfg.trust.extend(trust);
+    cfg.crls.extend(crl);
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VANTHU_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let s = vanthu::datadir::init(&cfg).map_err(|e| e.to_string())?;
+    print_init(&cfg, &s);
+    let state = vanthu::http::run::load(&cfg).map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("runtime: {e}"))?;
+    rt.block_on(vanthu::http::run::run(&cfg, state, |api, public| {
+        println!(
+            "listening: https://{api} (mutual TLS){}",
+            public.map(|p| format!(", http://{p} (/healthz, /crl/internal.crl)")).unwrap_or_default()
+        );
+    }))
+    .map_err(|e| e.to_string())?;
+    println!("stopped");
+    Ok(exit_code::VALID)
+}
+
+fn run_cert_issue(gw: &GatewayArgs, unit: Option<String>, admin: Option<String>, out: &Path) -> Result<i32, String> {
+    use vanthu::pki::ca::Identity;
+    let cfg = gateway_config(gw)?;
+    let dd = vanthu::datadir::DataDir::new(&cfg.data);
+    let ca = dd.ca().map_err(|e| e.to_string())?;
+    let (identity, name) = match (unit, admin) {
+        (Some(u), _) => {
+            let id = vanthu::directory::OrganId::parse(&u).map_err(|e| e.to_string())?;
+            let dir = vanthu::directory::Directory::from_json(
+                &std::fs::read(cfg.directory_path()).map_err(|e| format!("{}: {e}", cfg.directory_path().display()))?,
+            )
+            .map_err(|e| e.to_string())?;
+            let unit = dir.unit(&id).ok_or_else(|| format!("unit {u} is not in the directory"))?;
+            (Identity::Unit(u.clone()), unit.name.clone())
+        }
+        (None, Some(a)) => (Identity::Admin(a.clone()), format!("vanthu admin {a}")),
+        (None, None) => return Err("cert issue: give --unit ORGAN_ID or --admin NAME".into()),
+    };
+    let issued = vanthu::datadir::issue_client(&ca, identity, &name, out).map_err(|e| e.to_string())?;
+    println!("issued {name} (serial {}): {}/cert.pem, key.pem, ca.pem", issued.serial_hex, out.display());
+    Ok(exit_code::VALID)
+}
+
+fn run_directory_list(gw: &GatewayArgs, json: bool) -> Result<i32, String> {
+    let cfg = gateway_config(gw)?;
+    let path = cfg.directory_path();
+    let dir = if path.is_file() {
+        vanthu::directory::Directory::from_json(&read(&path)?).map_err(|e| format!("{}: {e}", path.display()))?
+    } else {
+        vanthu::directory::sample::hcmc()
+    };
+    if json {
+        let bytes = dir.to_json().map_err(|e| e.to_string())?;
+        println!("{}", String::from_utf8_lossy(&bytes));
+        return Ok(exit_code::VALID);
+    }
+    println!("{} units, {} groups", dir.units().len(), dir.groups().len());
+    for u in dir.units() {
+        println!("{}\t{:?}\t{}{}", u.id.as_str(), u.kind, u.name, if u.active { "" } else { " (inactive)" });
+    }
+    for g in dir.groups() {
+        println!("{}\t{} ({} members)", g.id.as_str(), g.name, g.members.len());
+    }
+    Ok(exit_code::VALID)
+}
+
+fn run_directory_generate(out: &Path) -> Result<i32, String> {
+    let dir = vanthu::directory::sample::hcmc();
+    let bytes = dir.to_json().map_err(|e| e.to_string())?;
+    write_atomically(out, &[&bytes])?;
+    println!("wrote {} ({} units, {} groups)", out.display(), dir.units().len(), dir.groups().len());
+    Ok(exit_code::VALID)
+}
+
+fn run_audit_verify(gw: &GatewayArgs) -> Result<i32, String> {
+    use vanthu::store::Store;
+    let cfg = gateway_config(gw)?;
+    let path = cfg.database_path().map_err(|e| e.to_string())?;
+    if !path.is_file() {
+        return Err(format!("{}: no database (has the gateway run here?)", path.display()));
+    }
+    let store = vanthu::store::sqlite::SqliteStore::open(&path).map_err(|e| e.to_string())?;
+    let mut head = vanthu::audit::Head::GENESIS;
+    loop {
+        let page = store.audit_entries(head.seq, 10_000).map_err(|e| e.to_string())?;
+        if page.is_empty() {
+            break;
+        }
+        match vanthu::audit::verify_from(head, page) {
+            Ok(h) => head = h,
+            Err(e) => {
+                println!("audit log BROKEN: {e}");
+                return Ok(exit_code::INVALID);
+            }
+        }
+    }
+    println!("audit log intact: {} entries, head {}", head.seq, head.hash);
+    Ok(exit_code::VALID)
 }

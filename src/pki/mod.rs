@@ -6,6 +6,7 @@
 //! certificates cannot make validation expensive.
 
 pub mod algorithms;
+pub mod ca;
 pub mod crl;
 pub mod keys;
 pub mod path;

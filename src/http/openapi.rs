@@ -1,0 +1,26 @@
+//! The OpenAPI 3.1 description of the API, served at `/api/v1/openapi.json`.
+//! Written by hand next to the handlers it describes: it is the contract
+//! units' e-office software is built against, so it changes deliberately.
+
+/// The document, as served.
+pub const DOCUMENT: &str = include_str!("openapi.json");
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn document_is_json_naming_every_route() {
+        let v: serde_json::Value = serde_json::from_str(super::DOCUMENT).unwrap();
+        let paths = v["paths"].as_object().unwrap();
+        for p in [
+            "/api/v1/documents",
+            "/api/v1/inbox",
+            "/api/v1/outbox",
+            "/api/v1/documents/{id}",
+            "/api/v1/documents/{id}/pdf",
+            "/api/v1/documents/{id}/status",
+            "/api/v1/documents/{id}/receipts",
+        ] {
+            assert!(paths.contains_key(p), "{p} missing");
+        }
+    }
+}

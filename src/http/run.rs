@@ -1,0 +1,208 @@
+//! `vanthu serve`: loads the data directory and the configuration into the
+//! exchange, binds the two listeners, and runs until SIGTERM or Ctrl-C.
+
+use super::api::AppState;
+use super::metrics::Metrics;
+use super::tls::{LiveTls, TlsMaterial, certs_from_pem};
+use crate::config::Config;
+use crate::datadir::{DataDir, DataDirError};
+use crate::directory::Directory;
+use crate::exchange::{Exchange, OrgKey, ReceiptKey};
+use crate::pki::keys::LocalKey;
+use crate::store::blobs::Blobs;
+use crate::store::sqlite::SqliteStore;
+use arc_swap::ArcSwap;
+use rustls::pki_types::CertificateRevocationListDer;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error("{0}")]
+    DataDir(#[from] DataDirError),
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Blob(#[from] crate::store::blobs::BlobError),
+    #[error("{0}")]
+    Tls(#[from] super::tls::TlsError),
+    #[error("{path}: {message}")]
+    Material { path: String, message: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+fn material(path: &std::path::Path, message: impl std::fmt::Display) -> RunError {
+    RunError::Material { path: path.display().to_string(), message: message.to_string() }
+}
+
+fn first_cert(dd: &DataDir, path: &std::path::Path) -> Result<Vec<u8>, RunError> {
+    let pem = dd.read(path)?;
+    crate::pki::pem_or_der(&pem, "CERTIFICATE", &path.display().to_string())
+        .map_err(|e| material(path, e))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| material(path, "no certificate"))
+}
+
+fn key(dd: &DataDir, path: &std::path::Path) -> Result<LocalKey, RunError> {
+    LocalKey::from_pem(&dd.read(path)?).map_err(|e| material(path, e))
+}
+
+/// Everything `serve` runs on, loaded from the configuration.
+pub fn load(cfg: &Config) -> Result<AppState, RunError> {
+    let dd = DataDir::new(&cfg.data);
+    let ca = dd.ca()?;
+    let ca_der = first_cert(&dd, &dd.pki("ca.cert.pem"))?;
+
+    // Document-signature trust: the internal CA (unless disabled), the
+    // configured anchors and CRLs.
+    let mut verify = crate::verify::Options::default();
+    if cfg.trust_internal_ca {
+        verify
+            .trust
+            .add_pem(ca.cert_pem().as_bytes(), "internal CA")
+            .map_err(|e| material(&dd.pki("ca.cert.pem"), e))?;
+    }
+    for p in &cfg.trust {
+        verify.trust.add_pem(&dd.read(p)?, &p.display().to_string()).map_err(|e| material(p, e))?;
+    }
+    for p in &cfg.crls {
+        verify.crls.add(&dd.read(p)?, &p.display().to_string()).map_err(|e| material(p, e))?;
+    }
+    let crl_der = dd.read(&dd.pki("crl.der"))?;
+    verify.crls.add(&crl_der, "internal CA CRL").map_err(|e| material(&dd.pki("crl.der"), e))?;
+    verify.max_file_size = cfg.limits.max_document_bytes;
+
+    let dir_path = cfg.directory_path();
+    let directory = Directory::from_json(&dd.read(&dir_path)?).map_err(|e| material(&dir_path, e))?;
+
+    // Organisation keys: those the config names, or every one in pki/org/.
+    let mut orgs = HashMap::new();
+    let wanted: Vec<String> = if cfg.org_keys.is_empty() {
+        let mut v = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(dd.org_dir()) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(organ) = name.strip_suffix(".key.pem") {
+                    v.push(organ.to_string());
+                }
+            }
+        }
+        v
+    } else {
+        cfg.org_keys.clone()
+    };
+    for organ in wanted {
+        let dir = dd.org_dir();
+        let cert = first_cert(&dd, &dir.join(format!("{organ}.cert.pem")))?;
+        let k = key(&dd, &dir.join(format!("{organ}.key.pem")))?;
+        let seal_path = dir.join(format!("{organ}.seal.png"));
+        let seal = if seal_path.is_file() { dd.read(&seal_path)? } else { crate::datadir::SEAL_PNG.to_vec() };
+        orgs.insert(
+            organ,
+            OrgKey { key: k, creds: crate::sign::Credentials { cert, chain: vec![ca_der.clone()] }, seal },
+        );
+    }
+
+    let tsa_cert = first_cert(&dd, &dd.pki("tsa.cert.pem"))?;
+    let tsa =
+        crate::cms::tsa::LocalTsa::new(Box::new(key(&dd, &dd.pki("tsa.key.pem"))?), tsa_cert, vec![ca_der.clone()])
+            .map_err(|e| material(&dd.pki("tsa.cert.pem"), e))?;
+    let receipts = ReceiptKey {
+        key: key(&dd, &dd.pki("receipts.key.pem"))?,
+        cert: first_cert(&dd, &dd.pki("receipts.cert.pem"))?,
+        chain: vec![ca_der.clone()],
+    };
+
+    let store = SqliteStore::open(&cfg.database_path()?)?;
+    let blobs = Blobs::open(&dd.blobs())?;
+    let exchange = Exchange { store: Arc::new(store), blobs, directory, verify, orgs, tsa, receipts };
+
+    let mut client_roots = certs_from_pem(ca.cert_pem().as_bytes())?;
+    for p in &cfg.client_ca {
+        client_roots.extend(certs_from_pem(&dd.read(p)?)?);
+    }
+    let server_chain = certs_from_pem(&dd.read(&dd.pki("server.cert.pem"))?)?;
+    let tls = TlsMaterial {
+        server_chain,
+        server_key_pem: dd.read_text(&dd.pki("server.key.pem"))?,
+        client_roots,
+        crls: vec![CertificateRevocationListDer::from(crl_der.clone())],
+    };
+    Ok(AppState {
+        exchange: Arc::new(exchange),
+        limits: cfg.limits.clone(),
+        tls: Arc::new(LiveTls::new(&tls)?),
+        crl: ArcSwap::from_pointee(crl_der),
+        metrics: Metrics::default(),
+    })
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}
+
+/// Binds both listeners and serves until a shutdown signal.
+pub async fn run(
+    cfg: &Config,
+    state: AppState,
+    ready: impl FnOnce(SocketAddr, Option<SocketAddr>),
+) -> Result<(), RunError> {
+    let state = Arc::new(state);
+    let api = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .map_err(|source| RunError::Bind { addr: cfg.listen.clone(), source })?;
+    let api_addr = api.local_addr().map_err(|source| RunError::Bind { addr: cfg.listen.clone(), source })?;
+    let public = if cfg.public_listen.trim().is_empty() {
+        None
+    } else {
+        Some(
+            tokio::net::TcpListener::bind(&cfg.public_listen)
+                .await
+                .map_err(|source| RunError::Bind { addr: cfg.public_listen.clone(), source })?,
+        )
+    };
+    let public_addr = public.as_ref().and_then(|l| l.local_addr().ok());
+    ready(api_addr, public_addr);
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    let public_task = public.map(|l| tokio::spawn(super::serve_public(l, state.clone(), wait(rx.clone()))));
+    let signal = tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = tx.send(true);
+    });
+    super::serve_api(api, state, wait(rx))
+        .await
+        .map_err(|source| RunError::Bind { addr: cfg.listen.clone(), source })?;
+    signal.abort();
+    if let Some(t) = public_task {
+        let _ = t.await;
+    }
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! The internal CA: the certificates vanthu issues to itself (server TLS,
+//! time-stamping, receipt signing), to units (TLS client certificates that
+//! say which unit is connecting), to admins, and to organisations whose
+//! signature vanthu applies on their behalf.
+//!
+//! Pure: keys and certificates go in and out as PEM/DER; where they are kept
+//! is the caller's business (the data directory at the edge).
+//!
+//! Identity lives in one place, [`Identity`]: a client certificate names its
+//! holder in a subjectAltName URI, `urn:vanthu:unit:<organ id>` or
+//! `urn:vanthu:admin:<name>`. A URI cannot be confused with a display name
+//! (the subject CN is free text in Vietnamese and may repeat across units).
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams,
+    SanType, SerialNumber,
+};
+use thiserror::Error;
+use time::{Duration, OffsetDateTime};
+
+/// Why the CA could not create, load or issue.
+#[derive(Debug, Error)]
+pub enum CaError {
+    #[error("certificate generation failed: {0}")]
+    Generate(#[from] rcgen::Error),
+    #[error("the CA certificate or key is unreadable")]
+    BadCaMaterial,
+    #[error("invalid name for a certificate: {0:?}")]
+    BadName(String),
+    #[error("no random bytes available for a serial number")]
+    Random,
+}
+
+/// Who a client certificate says its holder is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Identity {
+    /// A unit, by its organ id (as written in the certificate; the caller
+    /// parses it into its own type).
+    Unit(String),
+    /// An administrator.
+    Admin(String),
+}
+
+const UNIT_URN: &str = "urn:vanthu:unit:";
+const ADMIN_URN: &str = "urn:vanthu:admin:";
+
+impl Identity {
+    fn uri(&self) -> String {
+        match self {
+            Identity::Unit(id) => format!("{UNIT_URN}{id}"),
+            Identity::Admin(name) => format!("{ADMIN_URN}{name}"),
+        }
+    }
+
+    /// Reads the identity from a client certificate's subjectAltName URIs.
+    /// Exactly one vanthu URI must be present: two would let a certificate
+    /// speak for two units.
+    pub fn from_certificate(der: &[u8]) -> Option<Identity> {
+        let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+        let san = cert.subject_alternative_name().ok()??;
+        let mut found = None;
+        for name in &san.value.general_names {
+            if let x509_parser::extensions::GeneralName::URI(uri) = name {
+                let id = if let Some(id) = uri.strip_prefix(UNIT_URN) {
+                    Identity::Unit(id.to_string())
+                } else if let Some(name) = uri.strip_prefix(ADMIN_URN) {
+                    Identity::Admin(name.to_string())
+                } else {
+                    continue;
+                };
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(id);
+            }
+        }
+        found
+    }
+}
+
+/// What a certificate is for; each profile fixes key usage and EKU, in this
+/// one table.
+#[derive(Debug, Clone)]
+pub enum Profile {
+    /// The gateway's TLS server certificate.
+    Server { names: Vec<String> },
+    /// A TLS client certificate for a unit or an admin.
+    Client { identity: Identity, display_name: String },
+    /// vanthu's RFC 3161 time-stamping authority.
+    Tsa,
+    /// The key vanthu signs receipts with.
+    Receipts,
+    /// An organisation's document-signing certificate (its "seal").
+    Organisation { organ_id: String, name: String },
+    /// A person's document-signing certificate: name, position, unit.
+    Person { name: String, position: String, organ_id: String, unit: String },
+}
+
+/// A freshly issued certificate with its new key.
+pub struct Issued {
+    pub cert_pem: String,
+    pub cert_der: Vec<u8>,
+    /// PKCS#8 PEM.
+    pub key_pem: String,
+    pub serial_hex: String,
+}
+
+/// An internal CA able to issue.
+pub struct InternalCa {
+    issuer: Issuer<'static, KeyPair>,
+    cert_pem: String,
+    name: String,
+}
+
+/// Days a CA certificate is valid.
+const CA_DAYS: i64 = 3650;
+/// Days an issued certificate is valid.
+const LEAF_DAYS: i64 = 825;
+
+fn dn(cn: &str, org: &str) -> DistinguishedName {
+    let mut d = DistinguishedName::new();
+    if let Ok(c) = "VN".try_into() {
+        d.push(DnType::CountryName, DnValue::PrintableString(c));
+    }
+    d.push(DnType::OrganizationName, DnValue::Utf8String(org.into()));
+    d.push(DnType::CommonName, DnValue::Utf8String(cn.into()));
+    d
+}
+
+fn random_serial() -> Result<(SerialNumber, String), CaError> {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 16];
+    ring::rand::SystemRandom::new().fill(&mut b).map_err(|_| CaError::Random)?;
+    b[0] &= 0x7F; // positive
+    b[0] |= 0x01; // no leading zero byte, so the hex form is stable
+    let hex = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok((SerialNumber::from_slice(&b), hex))
+}
+
+fn base_params(cn: &str, org: &str, days: i64, now: OffsetDateTime) -> Result<(CertificateParams, String), CaError> {
+    let mut p = CertificateParams::default();
+    p.distinguished_name = dn(cn, org);
+    let (serial, hex) = random_serial()?;
+    p.serial_number = Some(serial);
+    p.not_before = now - Duration::hours(1);
+    p.not_after = now + Duration::days(days);
+    p.key_identifier_method = KeyIdMethod::Sha256;
+    p.use_authority_key_identifier_extension = true;
+    Ok((p, hex))
+}
+
+/// The organisation every internal certificate names as its O=.
+pub const OPERATOR: &str = "vanthu";
+
+impl InternalCa {
+    /// A new self-signed CA (ECDSA P-256).
+    pub fn create(name: &str, now: OffsetDateTime) -> Result<(InternalCa, String), CaError> {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        let (mut params, _) = base_params(name, OPERATOR, CA_DAYS, now)?;
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params.use_authority_key_identifier_extension = false;
+        let cert = params.self_signed(&key)?;
+        let key_pem = key.serialize_pem();
+        let ca = InternalCa { issuer: Issuer::new(params, key), cert_pem: cert.pem(), name: name.to_string() };
+        Ok((ca, key_pem))
+    }
+
+    /// Loads a CA from its certificate and PKCS#8 key (PEM).
+    pub fn load(cert_pem: &str, key_pem: &str) -> Result<InternalCa, CaError> {
+        let key = KeyPair::from_pem(key_pem).map_err(|_| CaError::BadCaMaterial)?;
+        let issuer = Issuer::from_ca_cert_pem(cert_pem, key).map_err(|_| CaError::BadCaMaterial)?;
+        let name = crate::pki::pem_or_der(cert_pem.as_bytes(), "CERTIFICATE", "CA")
+            .ok()
+            .and_then(|v| v.into_iter().next())
+            .and_then(|der| {
+                let (_, c) = x509_parser::parse_x509_certificate(&der).ok()?;
+                let cn = c.subject().iter_common_name().next()?.as_str().ok()?.to_string();
+                Some(cn)
+            })
+            .ok_or(CaError::BadCaMaterial)?;
+        Ok(InternalCa { issuer, cert_pem: cert_pem.to_string(), name })
+    }
+
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Issues a certificate of `profile` with a new P-256 key.
+    pub fn issue(&self, profile: &Profile, now: OffsetDateTime) -> Result<Issued, CaError> {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        let (mut p, serial_hex) = match profile {
+            Profile::Server { names } => {
+                let cn = names.first().cloned().unwrap_or_else(|| "localhost".into());
+                let (mut p, s) = base_params(&cn, OPERATOR, LEAF_DAYS, now)?;
+                for n in names {
+                    p.subject_alt_names.push(match n.parse::<std::net::IpAddr>() {
+                        Ok(ip) => SanType::IpAddress(ip),
+                        Err(_) => SanType::DnsName(n.clone().try_into().map_err(|_| CaError::BadName(n.clone()))?),
+                    });
+                }
+                p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+                p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+                (p, s)
+            }
+            Profile::Client { identity, display_name } => {
+                let (mut p, s) = base_params(display_name, OPERATOR, LEAF_DAYS, now)?;
+                let uri = identity.uri();
+                p.subject_alt_names
+                    .push(SanType::URI(uri.clone().try_into().map_err(|_| CaError::BadName(uri.clone()))?));
+                p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+                p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+                (p, s)
+            }
+            Profile::Tsa => {
+                let (mut p, s) = base_params("vanthu Time-Stamping Authority", OPERATOR, LEAF_DAYS, now)?;
+                p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+                p.extended_key_usages = vec![ExtendedKeyUsagePurpose::TimeStamping];
+                (p, s)
+            }
+            Profile::Receipts => {
+                let (mut p, s) = base_params("vanthu receipts", OPERATOR, LEAF_DAYS, now)?;
+                p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+                (p, s)
+            }
+            Profile::Organisation { organ_id, name } => {
+                let (mut p, s) = base_params(name, name, LEAF_DAYS, now)?;
+                p.distinguished_name.push(DnType::OrganizationalUnitName, DnValue::Utf8String(organ_id.clone()));
+                p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+                (p, s)
+            }
+            Profile::Person { name, position, organ_id, unit } => {
+                let (mut p, s) = base_params(name, unit, LEAF_DAYS, now)?;
+                p.distinguished_name.push(DnType::OrganizationalUnitName, DnValue::Utf8String(organ_id.clone()));
+                p.distinguished_name
+                    .push(DnType::CustomDnType(vec![2, 5, 4, 12]), DnValue::Utf8String(position.clone()));
+                p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+                (p, s)
+            }
+        };
+        p.is_ca = IsCa::ExplicitNoCa;
+        let cert = p.signed_by(&key, &self.issuer)?;
+        Ok(Issued { cert_der: cert.der().to_vec(), cert_pem: cert.pem(), key_pem: key.serialize_pem(), serial_hex })
+    }
+
+    /// A CRL (DER) listing `revoked` (serial as hex, revocation time, reason).
+    pub fn crl(
+        &self,
+        revoked: &[(String, OffsetDateTime, Option<RevocationReason>)],
+        number: u64,
+        now: OffsetDateTime,
+        valid_for: Duration,
+    ) -> Result<Vec<u8>, CaError> {
+        let mut list = Vec::with_capacity(revoked.len());
+        for (hex, at, reason) in revoked {
+            let bytes = decode_hex(hex).ok_or_else(|| CaError::BadName(hex.clone()))?;
+            list.push(RevokedCertParams {
+                serial_number: SerialNumber::from_slice(&bytes),
+                revocation_time: *at,
+                reason_code: *reason,
+                invalidity_date: None,
+            });
+        }
+        let params = CertificateRevocationListParams {
+            this_update: now,
+            next_update: now + valid_for,
+            crl_number: SerialNumber::from_slice(&number.to_be_bytes()),
+            issuing_distribution_point: None,
+            revoked_certs: list,
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        Ok(params.signed_by(&self.issuer)?.der().to_vec())
+    }
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_identity_round_trips_through_the_certificate() {
+        let now = OffsetDateTime::now_utc();
+        let (ca, key) = InternalCa::create("Test CA", now).unwrap();
+        let id = Identity::Unit("000.00.12.H29".into());
+        let issued = ca.issue(&Profile::Client { identity: id.clone(), display_name: "Sở GD&ĐT".into() }, now).unwrap();
+        assert_eq!(Identity::from_certificate(&issued.cert_der), Some(id));
+        let again = InternalCa::load(ca.cert_pem(), &key).unwrap();
+        assert_eq!(again.name(), "Test CA");
+        let tsa = again.issue(&Profile::Tsa, now).unwrap();
+        assert_eq!(Identity::from_certificate(&tsa.cert_der), None);
+        let crl = again.crl(&[(issued.serial_hex.clone(), now, None)], 1, now, Duration::days(7)).unwrap();
+        assert!(!crl.is_empty());
+    }
+}

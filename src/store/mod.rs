@@ -1,0 +1,180 @@
+//! Storage: the one trait the exchange talks to, its SQLite backend (the
+//! embedded default), and the content-addressed document store on disk.
+//!
+//! The trait is backend-neutral on purpose: plain records in and out, SQL
+//! kept portable (no SQLite-only syntax in what a PostgreSQL backend would
+//! need to mirror), and every multi-row change submitted as one [`Change`]
+//! committed atomically together with its audit entries and receipts. A
+//! PostgreSQL backend for many gateway instances implements the same trait;
+//! the audit head is read inside the same transaction, so instances never
+//! fork the chain.
+//!
+//! The trait is synchronous: the HTTP edge calls it off the async runtime
+//! (`spawn_blocking`), so a slow disk never stalls the accept loop.
+
+pub mod blobs;
+pub mod sqlite;
+
+use crate::audit::{Entry, Event, Head};
+use blobs::BlobId;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("a document with this edXML id from this sender exists already")]
+    Duplicate,
+    #[error("the delivery changed meanwhile (status is no longer {expected:?})")]
+    Conflict { expected: Option<String> },
+    #[error("no such delivery")]
+    NoDelivery,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(&'static str),
+    #[error("receipt signing failed: {0}")]
+    Receipt(String),
+    #[error("the database schema is version {found}, newer than this vanthu ({supported})")]
+    SchemaTooNew { found: i64, supported: i64 },
+}
+
+/// A document as accepted: the received bytes, the update vanthu appended
+/// (its organisation signature), and what was found on arrival.
+#[derive(Debug, Clone)]
+pub struct DocumentRecord {
+    /// vanthu's opaque id, used in URLs.
+    pub id: String,
+    /// `organ_id,yyyy/mm/dd,number/notation`.
+    pub edxml_id: String,
+    pub sender: String,
+    /// The validated header, as JSON.
+    pub header: String,
+    pub received: BlobId,
+    pub received_len: u64,
+    /// The incremental update vanthu appended, if any: the delivered
+    /// document is `received ‖ tail`, never a copy.
+    pub tail: Option<BlobId>,
+    pub delivered_sha256: String,
+    pub delivered_len: u64,
+    /// The verification report on arrival (JSON).
+    pub report: String,
+    /// Routing: resolved recipients and unresolved lines (JSON).
+    pub routing: String,
+    /// Attachments: `[{"name", "sha256", "size"}]` (JSON); bytes in the blob store.
+    pub attachments: String,
+    pub warnings: Vec<String>,
+    pub business_type: String,
+    /// The document a revoke/update/replace acts on (vanthu id).
+    pub refers_to: Option<String>,
+    pub priority: String,
+    pub document_type: String,
+    pub promulgation_date: String,
+    pub created_at: String,
+}
+
+/// One recipient's copy of a document.
+#[derive(Debug, Clone)]
+pub struct DeliveryRecord {
+    /// Monotonic: the inbox cursor.
+    pub seq: i64,
+    pub document_id: String,
+    pub recipient: String,
+    /// The unit the sender addressed, when it was merged into `recipient`.
+    pub requested: Option<String>,
+    /// edXML status code; `None` until the recipient first fetches it.
+    pub status: Option<String>,
+    /// Recall state: "13" requested, "15" agreed, "16" refused.
+    pub recall: Option<String>,
+    pub updated_at: String,
+}
+
+/// A signed receipt as stored.
+#[derive(Debug, Clone)]
+pub struct ReceiptRecord {
+    pub document_id: String,
+    pub recipient: String,
+    pub status: String,
+    /// The canonical JSON that was signed.
+    pub content: String,
+    /// CMS SignedData (DER), detached over `content`.
+    pub cms: Vec<u8>,
+}
+
+/// A change of one delivery, applied only if its current state is what the
+/// caller saw (compare-and-set), so two concurrent requests cannot both
+/// make a transition from the same state.
+#[derive(Debug, Clone)]
+pub struct DeliveryUpdate {
+    pub document_id: String,
+    pub recipient: String,
+    pub expect_status: Option<String>,
+    pub expect_recall: Option<String>,
+    pub status: Option<String>,
+    pub recall: Option<String>,
+    pub time: String,
+}
+
+/// New recipient of a new document.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub recipient: String,
+    pub requested: Option<String>,
+}
+
+/// Everything one request changes, committed at once.
+#[derive(Debug, Default)]
+pub struct Change {
+    pub document: Option<(DocumentRecord, Vec<NewDelivery>)>,
+    pub updates: Vec<DeliveryUpdate>,
+    pub events: Vec<Event>,
+}
+
+/// Inbox filters and paging.
+#[derive(Debug, Clone, Default)]
+pub struct InboxQuery {
+    /// Only deliveries after this cursor (a [`DeliveryRecord::seq`]).
+    pub after: Option<i64>,
+    pub limit: u32,
+    /// `Some(None)` matches deliveries not yet fetched.
+    pub status: Option<Option<String>>,
+    pub priority: Option<String>,
+    pub document_type: Option<String>,
+    /// Promulgation date range, inclusive, YYYY-MM-DD.
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+}
+
+/// Produces the receipts of a change once its audit entries are linked
+/// (receipts carry the audit head), inside the change's transaction.
+pub type ReceiptMaker<'a> = &'a (dyn Fn(&Head) -> Result<Vec<ReceiptRecord>, StoreError> + Sync);
+
+/// What the exchange needs from storage.
+pub trait Store: Send + Sync + 'static {
+    /// Commits `change` atomically: the document and its deliveries, the
+    /// delivery updates (each a compare-and-set), the audit entries linked
+    /// to the chain, and the receipts made by `receipts` from the new head.
+    fn commit(&self, change: Change, receipts: ReceiptMaker<'_>) -> Result<Head, StoreError>;
+    fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError>;
+    fn document_by_edxml(&self, sender: &str, edxml_id: &str) -> Result<Option<DocumentRecord>, StoreError>;
+    /// Any sender's document with this edXML id (for business types that refer to one).
+    fn documents_by_edxml(&self, edxml_id: &str) -> Result<Vec<DocumentRecord>, StoreError>;
+    fn deliveries(&self, document_id: &str) -> Result<Vec<DeliveryRecord>, StoreError>;
+    fn delivery(&self, document_id: &str, recipient: &str) -> Result<Option<DeliveryRecord>, StoreError>;
+    /// A recipient's deliveries (not recalled-and-agreed), oldest first after the cursor.
+    fn inbox(&self, recipient: &str, q: &InboxQuery) -> Result<Vec<(DeliveryRecord, DocumentRecord)>, StoreError>;
+    /// A sender's documents, newest first; `before` is a creation cursor (rowid).
+    fn outbox(&self, sender: &str, before: Option<i64>, limit: u32) -> Result<Vec<(i64, DocumentRecord)>, StoreError>;
+    fn receipts(&self, document_id: &str) -> Result<Vec<ReceiptRecord>, StoreError>;
+    /// Audit entries with `seq > after`, in order, at most `limit`.
+    fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<Entry>, StoreError>;
+    fn audit_head(&self) -> Result<Head, StoreError>;
+    /// Counts for the metrics: documents by verification result, deliveries by status.
+    fn counts(&self) -> Result<Counts, StoreError>;
+}
+
+/// Totals the metrics endpoint reports.
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub documents: u64,
+    /// (status or "sent", count)
+    pub deliveries_by_status: Vec<(String, u64)>,
+}

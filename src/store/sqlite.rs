@@ -1,0 +1,436 @@
+//! The embedded default store: one SQLite database in the data directory.
+//!
+//! WAL mode with `synchronous=FULL`: a commit is on disk before the HTTP
+//! answer that reports it. One connection behind a mutex: SQLite has one
+//! writer anyway, and reads are short. Migrations are numbered and applied
+//! in order at open (`PRAGMA user_version`).
+
+use super::{
+    Change, Counts, DeliveryRecord, DocumentRecord, InboxQuery, ReceiptMaker, ReceiptRecord, Store, StoreError,
+    blobs::BlobId,
+};
+use crate::audit::{Chain, Entry, Hash, Head};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::path::Path;
+use std::sync::Mutex;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The schema, one migration per entry; never edit a released one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE documents (
+    rowid_ INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    edxml_id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    header TEXT NOT NULL,
+    received TEXT NOT NULL,
+    received_len INTEGER NOT NULL,
+    tail TEXT,
+    delivered_sha256 TEXT NOT NULL,
+    delivered_len INTEGER NOT NULL,
+    report TEXT NOT NULL,
+    routing TEXT NOT NULL,
+    attachments TEXT NOT NULL,
+    warnings TEXT NOT NULL,
+    business_type TEXT NOT NULL,
+    refers_to TEXT,
+    priority TEXT NOT NULL,
+    document_type TEXT NOT NULL,
+    promulgation_date TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (sender, edxml_id)
+);
+CREATE INDEX documents_edxml ON documents (edxml_id);
+CREATE TABLE deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    document_id TEXT NOT NULL REFERENCES documents (id),
+    recipient TEXT NOT NULL,
+    requested TEXT,
+    status TEXT,
+    recall TEXT,
+    updated_at TEXT NOT NULL,
+    UNIQUE (document_id, recipient)
+);
+CREATE INDEX deliveries_recipient ON deliveries (recipient, seq);
+CREATE TABLE receipts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    document_id TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    status TEXT NOT NULL,
+    content TEXT NOT NULL,
+    cms BLOB NOT NULL
+);
+CREATE INDEX receipts_document ON receipts (document_id, id);
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    document TEXT,
+    detail TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+"#];
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+fn now_text() -> String {
+    OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::SchemaTooNew { found: version, supported });
+        }
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(m)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(SqliteStore { conn: Mutex::new(conn) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-done transaction
+        // (rusqlite rolls back on drop), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+const DOC_COLUMNS: &str = "id, edxml_id, sender, header, received, received_len, tail, delivered_sha256, \
+     delivered_len, report, routing, attachments, warnings, business_type, refers_to, priority, document_type, \
+     promulgation_date, created_at";
+
+fn doc_from_row(r: &Row<'_>, base: usize) -> rusqlite::Result<DocumentRecord> {
+    let blob = |i: usize| -> rusqlite::Result<BlobId> {
+        let s: String = r.get(base + i)?;
+        BlobId::try_from(s)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
+    };
+    let tail: Option<String> = r.get(base + 6)?;
+    let warnings: String = r.get(base + 12)?;
+    Ok(DocumentRecord {
+        id: r.get(base)?,
+        edxml_id: r.get(base + 1)?,
+        sender: r.get(base + 2)?,
+        header: r.get(base + 3)?,
+        received: blob(4)?,
+        received_len: r.get::<_, i64>(base + 5)?.max(0) as u64,
+        tail: match tail {
+            Some(t) => Some(
+                BlobId::try_from(t)
+                    .map_err(|e| rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, e.into()))?,
+            ),
+            None => None,
+        },
+        delivered_sha256: r.get(base + 7)?,
+        delivered_len: r.get::<_, i64>(base + 8)?.max(0) as u64,
+        report: r.get(base + 9)?,
+        routing: r.get(base + 10)?,
+        attachments: r.get(base + 11)?,
+        warnings: serde_json::from_str(&warnings).unwrap_or_default(),
+        business_type: r.get(base + 13)?,
+        refers_to: r.get(base + 14)?,
+        priority: r.get(base + 15)?,
+        document_type: r.get(base + 16)?,
+        promulgation_date: r.get(base + 17)?,
+        created_at: r.get(base + 18)?,
+    })
+}
+
+const DELIVERY_COLUMNS: &str = "seq, document_id, recipient, requested, status, recall, updated_at";
+
+fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
+    Ok(DeliveryRecord {
+        seq: r.get(0)?,
+        document_id: r.get(1)?,
+        recipient: r.get(2)?,
+        requested: r.get(3)?,
+        status: r.get(4)?,
+        recall: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}
+
+fn head_of(conn: &Connection) -> Result<Head, StoreError> {
+    let row: Option<(i64, String)> = conn
+        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match row {
+        None => Ok(Head::GENESIS),
+        Some((seq, hash)) => Ok(Head {
+            seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt("audit sequence"))?,
+            hash: hash.parse::<Hash>().map_err(|_| StoreError::Corrupt("audit hash"))?,
+        }),
+    }
+}
+
+impl Store for SqliteStore {
+    fn commit(&self, change: Change, receipts: ReceiptMaker<'_>) -> Result<Head, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        if let Some((d, deliveries)) = &change.document {
+            let inserted = tx.execute(
+                &format!("INSERT INTO documents ({DOC_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19) ON CONFLICT (sender, edxml_id) DO NOTHING"),
+                params![
+                    d.id,
+                    d.edxml_id,
+                    d.sender,
+                    d.header,
+                    d.received.as_str(),
+                    d.received_len as i64,
+                    d.tail.as_ref().map(BlobId::as_str),
+                    d.delivered_sha256,
+                    d.delivered_len as i64,
+                    d.report,
+                    d.routing,
+                    d.attachments,
+                    serde_json::to_string(&d.warnings).unwrap_or_else(|_| "[]".into()),
+                    d.business_type,
+                    d.refers_to,
+                    d.priority,
+                    d.document_type,
+                    d.promulgation_date,
+                    d.created_at,
+                ],
+            )?;
+            if inserted == 0 {
+                return Err(StoreError::Duplicate);
+            }
+            let mut stmt = tx.prepare(
+                "INSERT INTO deliveries (document_id, recipient, requested, status, recall, updated_at) VALUES (?1, ?2, ?3, NULL, NULL, ?4)",
+            )?;
+            for nd in deliveries {
+                stmt.execute(params![d.id, nd.recipient, nd.requested, d.created_at])?;
+            }
+        }
+        for u in &change.updates {
+            let n = tx.execute(
+                "UPDATE deliveries SET status = ?1, recall = ?2, updated_at = ?3 \
+                 WHERE document_id = ?4 AND recipient = ?5 AND status IS ?6 AND recall IS ?7",
+                params![u.status, u.recall, u.time, u.document_id, u.recipient, u.expect_status, u.expect_recall],
+            )?;
+            if n == 0 {
+                let exists: Option<i64> = tx
+                    .query_row(
+                        "SELECT seq FROM deliveries WHERE document_id = ?1 AND recipient = ?2",
+                        params![u.document_id, u.recipient],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                return Err(if exists.is_some() {
+                    StoreError::Conflict { expected: u.expect_status.clone() }
+                } else {
+                    StoreError::NoDelivery
+                });
+            }
+        }
+        let mut chain = Chain::new(head_of(&tx)?);
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO audit (seq, time, actor, action, document, detail, prev, hash) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+            )?;
+            for e in change.events {
+                let entry = chain.append(e).map_err(|_| StoreError::Corrupt("audit sequence exhausted"))?;
+                stmt.execute(params![
+                    i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt("audit sequence"))?,
+                    entry.time.format(&Rfc3339).unwrap_or_default(),
+                    entry.actor,
+                    entry.action.as_str(),
+                    entry.document,
+                    entry.detail.to_string(),
+                    entry.prev.to_string(),
+                    entry.hash.to_string(),
+                ])?;
+            }
+        }
+        let head = chain.head();
+        let made = receipts(&head)?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO receipts (document_id, recipient, status, content, cms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for r in made {
+                stmt.execute(params![r.document_id, r.recipient, r.status, r.content, r.cms])?;
+            }
+        }
+        tx.commit()?;
+        Ok(head)
+    }
+
+    fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError> {
+        let conn = self.lock();
+        Ok(conn
+            .query_row(&format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = ?1"), [id], |r| doc_from_row(r, 0))
+            .optional()?)
+    }
+
+    fn document_by_edxml(&self, sender: &str, edxml_id: &str) -> Result<Option<DocumentRecord>, StoreError> {
+        let conn = self.lock();
+        Ok(conn
+            .query_row(
+                &format!("SELECT {DOC_COLUMNS} FROM documents WHERE sender = ?1 AND edxml_id = ?2"),
+                [sender, edxml_id],
+                |r| doc_from_row(r, 0),
+            )
+            .optional()?)
+    }
+
+    fn documents_by_edxml(&self, edxml_id: &str) -> Result<Vec<DocumentRecord>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(&format!("SELECT {DOC_COLUMNS} FROM documents WHERE edxml_id = ?1 LIMIT 10"))?;
+        let rows = stmt.query_map([edxml_id], |r| doc_from_row(r, 0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn deliveries(&self, document_id: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE document_id = ?1 ORDER BY seq"))?;
+        let rows = stmt.query_map([document_id], delivery_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn delivery(&self, document_id: &str, recipient: &str) -> Result<Option<DeliveryRecord>, StoreError> {
+        let conn = self.lock();
+        Ok(conn
+            .query_row(
+                &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE document_id = ?1 AND recipient = ?2"),
+                [document_id, recipient],
+                delivery_from_row,
+            )
+            .optional()?)
+    }
+
+    fn inbox(&self, recipient: &str, q: &InboxQuery) -> Result<Vec<(DeliveryRecord, DocumentRecord)>, StoreError> {
+        let conn = self.lock();
+        let mut sql = format!(
+            "SELECT d.seq, d.document_id, d.recipient, d.requested, d.status, d.recall, d.updated_at, {} \
+             FROM deliveries d JOIN documents m ON m.id = d.document_id \
+             WHERE d.recipient = ?1 AND d.seq > ?2 AND (d.recall IS NULL OR d.recall <> '15')",
+            DOC_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let mut args: Vec<Box<dyn rusqlite::ToSql>> =
+            vec![Box::new(recipient.to_string()), Box::new(q.after.unwrap_or(0))];
+        match &q.status {
+            Some(None) => sql.push_str(" AND d.status IS NULL"),
+            Some(Some(s)) => {
+                args.push(Box::new(s.clone()));
+                sql.push_str(&format!(" AND d.status = ?{}", args.len()));
+            }
+            None => {}
+        }
+        for (value, column, op) in [
+            (&q.priority, "m.priority", "="),
+            (&q.document_type, "m.document_type", "="),
+            (&q.date_from, "m.promulgation_date", ">="),
+            (&q.date_to, "m.promulgation_date", "<="),
+        ] {
+            if let Some(v) = value {
+                args.push(Box::new(v.clone()));
+                sql.push_str(&format!(" AND {column} {op} ?{}", args.len()));
+            }
+        }
+        args.push(Box::new(i64::from(q.limit.clamp(1, 500))));
+        sql.push_str(&format!(" ORDER BY d.seq LIMIT ?{}", args.len()));
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())), |r| {
+            Ok((delivery_from_row(r)?, doc_from_row(r, 7)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn outbox(&self, sender: &str, before: Option<i64>, limit: u32) -> Result<Vec<(i64, DocumentRecord)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT rowid_, {DOC_COLUMNS} FROM documents WHERE sender = ?1 AND rowid_ < ?2 ORDER BY rowid_ DESC LIMIT ?3"
+        ))?;
+        let rows = stmt
+            .query_map(params![sender, before.unwrap_or(i64::MAX), i64::from(limit.clamp(1, 500))], |r| {
+                Ok((r.get(0)?, doc_from_row(r, 1)?))
+            })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn receipts(&self, document_id: &str) -> Result<Vec<ReceiptRecord>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT document_id, recipient, status, content, cms FROM receipts WHERE document_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([document_id], |r| {
+            Ok(ReceiptRecord {
+                document_id: r.get(0)?,
+                recipient: r.get(1)?,
+                status: r.get(2)?,
+                content: r.get(3)?,
+                cms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<Entry>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT seq, time, actor, action, document, detail, prev, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![i64::try_from(after).unwrap_or(i64::MAX), i64::from(limit)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, time, actor, action, document, detail, prev, hash) = row?;
+            out.push(Entry {
+                seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt("audit sequence"))?,
+                time: OffsetDateTime::parse(&time, &Rfc3339).map_err(|_| StoreError::Corrupt("audit time"))?,
+                actor,
+                action: action.parse().map_err(|_| StoreError::Corrupt("audit action"))?,
+                document,
+                detail: serde_json::from_str(&detail).map_err(|_| StoreError::Corrupt("audit detail"))?,
+                prev: prev.parse().map_err(|_| StoreError::Corrupt("audit prev"))?,
+                hash: hash.parse().map_err(|_| StoreError::Corrupt("audit hash"))?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn audit_head(&self) -> Result<Head, StoreError> {
+        head_of(&self.lock())
+    }
+
+    fn counts(&self) -> Result<Counts, StoreError> {
+        let conn = self.lock();
+        let documents: i64 = conn.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))?;
+        let mut stmt = conn.prepare("SELECT COALESCE(status, 'sent'), COUNT(*) FROM deliveries GROUP BY status")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?;
+        Ok(Counts { documents: documents.max(0) as u64, deliveries_by_status: rows.collect::<Result<_, _>>()? })
+    }
+}
+
+/// The current time as stored (RFC 3339, UTC).
+pub fn timestamp() -> String {
+    now_text()
+}
