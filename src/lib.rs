@@ -27,6 +27,9 @@
 //!   diacritics and the abbreviations of real recipient blocks ignored; the
 //!   archive copy never routed; merged units followed to their successor).
 //!   [`directory::sample::hcmc`] is a sample at Ho Chi Minh City's scale.
+//! - [`envelope`]: the edXML-style JSON header a sender submits with a
+//!   document, validated field by field (every bad field reported at once),
+//!   and the edXML document id `organ_id,yyyy/mm/dd,number/notation`.
 //!
 //! The core is pure: nothing here opens sockets or databases. The CLI in
 //! `main.rs` maps errors to exit codes in one place ([`exit_code`]).
@@ -35,6 +38,7 @@
 
 pub mod cms;
 pub mod directory;
+pub mod envelope;
 pub mod pdf;
 pub mod pki;
 pub mod sign;
