@@ -459,13 +459,17 @@ pub struct LineMatch {
 pub enum LineResolution {
     /// The registry's archive copy ("Lưu: VT, VP."): never a recipient.
     Archive { text: String },
+    /// "Như trên": the addressees of the "Kính gửi" block, who are the
+    /// header's `to`; nothing more to route.
+    AsAbove { text: String },
     /// At least one part named units or groups.
     Resolved {
         text: String,
         matches: Vec<LineMatch>,
         recipients: Recipients,
-        /// Parts of the line (normalised) that named nothing known: the
-        /// sender must be told, never left to guess.
+        /// Parts of the line (normalised) that named nothing known, or only
+        /// a name several units share: the sender must be told, never left
+        /// to guess.
         unresolved_parts: Vec<String>,
     },
     /// Nothing in the line is known.
@@ -816,6 +820,9 @@ impl Directory {
         }
         if normalize::is_archive_line(line) {
             return LineResolution::Archive { text };
+        }
+        if normalize::is_as_above_line(line) {
+            return LineResolution::AsAbove { text };
         }
         let trimmed = line.trim_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '+' | ';' | '.' | ','));
         if let Ok(m) = Member::parse(trimmed)

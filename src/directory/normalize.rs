@@ -169,6 +169,17 @@ pub fn is_archive_line(text: &str) -> bool {
     )
 }
 
+/// True when the line is "Như trên" ("as above"): the addressees of the
+/// "Kính gửi" block, who are already the header's `to`.
+pub fn is_as_above_line(text: &str) -> bool {
+    let toks = tokenize(&fold(text));
+    let mut words = toks.iter().filter_map(|t| match t {
+        Tok::Word(w) => Some(w.as_str()),
+        Tok::Punct(_) => None,
+    });
+    matches!((words.next(), words.next(), words.next()), (Some("nhu"), Some("tren"), None))
+}
+
 /// Normalises text into words and breaks (see the module documentation).
 pub fn normalize(text: &str) -> Vec<Norm> {
     let toks = tokenize(&fold(text));
@@ -286,5 +297,7 @@ mod tests {
         assert!(is_archive_line("- Lưu: VT, VP (M-H)."));
         assert!(is_archive_line("Luu VT"));
         assert!(!is_archive_line("- Trưởng các Phòng thuộc Sở;"));
+        assert!(is_as_above_line("- Như trên;"));
+        assert!(!is_as_above_line("- Như trên và Sở Y tế;"));
     }
 }

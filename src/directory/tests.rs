@@ -147,6 +147,23 @@ fn unknown_lines_and_parts_are_reported_never_dropped() {
 }
 
 #[test]
+fn as_above_is_its_own_kind() {
+    let d = sample::hcmc();
+    assert!(matches!(d.resolve_line("- Như trên;"), LineResolution::AsAbove { .. }));
+    assert!(matches!(d.resolve_line("- Nhu tren."), LineResolution::AsAbove { .. }));
+}
+
+#[test]
+fn a_name_shared_by_two_units_is_not_guessed() {
+    let json = r#"{"units":[
+        {"id":"001.01.30.H29","name":"Trường Tiểu học Lê Lợi","kind":"primary_school"},
+        {"id":"001.01.31.H29","name":"Trường Tiểu học Lê Lợi","kind":"primary_school"}]}"#;
+    let d = Directory::from_json(json.as_bytes()).unwrap();
+    assert!(matches!(d.resolve_line("- Trường TH Lê Lợi;"), LineResolution::Unresolved { .. }));
+    assert_eq!(d.resolve_to("001.01.31.H29").unwrap().units.len(), 1);
+}
+
+#[test]
 fn merged_units_resolve_to_their_successor_and_say_so() {
     let d = sample::hcmc();
     let merged = d.units().iter().find(|u| u.name == "Phòng Giáo dục và Đào tạo Quận 2").unwrap();

@@ -41,6 +41,13 @@ fn the_004_header_parses() {
 }
 
 #[test]
+fn a_header_written_back_parses_to_the_same_header() {
+    let h = parse(HEADER_004.as_bytes()).unwrap();
+    let again = parse(&serde_json::to_vec(&h).unwrap()).unwrap();
+    assert_eq!(again, h);
+}
+
+#[test]
 fn the_004_lines_route_through_the_sample_directory() {
     let h = parse(HEADER_004.as_bytes()).unwrap();
     let d = crate::directory::sample::hcmc();
