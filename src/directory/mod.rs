@@ -811,8 +811,9 @@ impl Directory {
     /// The line is normalised ([`normalize`]) and cut at its breaks (commas,
     /// semicolons, "và"); from the left, the longest run of parts that is a
     /// known alias, group name or unit name is taken — as written, then
-    /// without a leading role word ("Hiệu trưởng các …"). A part that matches
-    /// nothing is kept in `unresolved_parts`.
+    /// without a purpose at the end ("(để báo cáo)") or a role word in front
+    /// ("Hiệu trưởng các …"), see [`normalize::readings`]. A part that
+    /// matches nothing is kept in `unresolved_parts`.
     pub fn resolve_line(&self, line: &str) -> LineResolution {
         let text = line.to_string();
         if line.chars().count() > MAX_LINE_CHARS {
@@ -840,9 +841,14 @@ impl Directory {
         let mut matches: Vec<LineMatch> = Vec::new();
         let mut unresolved_parts = Vec::new();
         let mut i = 0;
+        // The head noun of the last match, lent to a following part that
+        // names nothing alone: "các trường THCS, Tiểu học và Mầm non".
+        let mut head: Option<&'static str> = None;
         while let Some(part) = parts.get(i) {
-            match self.longest_match(&parts, i) {
+            let found = self.longest_match(&parts, i, None).or_else(|| self.longest_match(&parts, i, head));
+            match found {
                 Some((end, m)) => {
+                    head = normalize::head_noun(&m.part);
                     if !matches.iter().any(|x| x.targets == m.targets) {
                         matches.push(m);
                     }
@@ -861,13 +867,14 @@ impl Directory {
         LineResolution::Resolved { text, matches, recipients, unresolved_parts }
     }
 
-    /// The longest run of parts from `start` that names something; returns
-    /// the index after the run and the match.
-    fn longest_match(&self, parts: &[Part], start: usize) -> Option<(usize, LineMatch)> {
+    /// The longest run of parts from `start` that names something, read
+    /// with `head` in front if given; returns the index after the run and the
+    /// match.
+    fn longest_match(&self, parts: &[Part], start: usize, head: Option<&str>) -> Option<(usize, LineMatch)> {
         let last = parts.len().min(start.saturating_add(MAX_SPAN));
         for end in (start.saturating_add(1)..=last).rev() {
             let span = parts.get(start..end)?;
-            let mut words: Vec<&str> = Vec::new();
+            let mut words: Vec<&str> = head.into_iter().collect();
             for (k, p) in span.iter().enumerate() {
                 if k > 0
                     && let Some(j) = &p.joiner
@@ -876,9 +883,7 @@ impl Directory {
                 }
                 words.extend(p.words.iter().map(String::as_str));
             }
-            let as_written = normalize::strip_plural(&words);
-            let candidates = [Some(as_written), normalize::strip_role(&words).map(normalize::strip_plural)];
-            for cand in candidates.into_iter().flatten() {
+            for cand in normalize::readings(&words) {
                 let k = cand.join(" ");
                 if let Some(IndexEntry::Found { by, targets }) = self.index.get(&k) {
                     return Some((end, LineMatch { part: k, by: *by, targets: targets.clone() }));
