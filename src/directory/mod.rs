@@ -13,6 +13,19 @@
 //! successions) and is bounded ([`Limits`]). Once loaded, resolving is a few
 //! hash lookups: every name and alias is normalised once, at load
 //! ([`normalize`] holds the one abbreviation table).
+//!
+//! The file ([`DirectoryFile`]); members and targets are organ ids or group
+//! ids, told apart by their shape:
+//!
+//! ```json
+//! { "units": [
+//!     { "id": "000.00.12.H29", "name": "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh", "kind": "department" },
+//!     { "id": "000.01.12.H29", "name": "Văn phòng Sở", "kind": "division", "parent": "000.00.12.H29" },
+//!     { "id": "000.01.54.H29", "name": "Phòng Giáo dục và Đào tạo Quận 9", "kind": "district_education_office",
+//!       "active": false, "merged_into": "000.01.30.H29" } ],
+//!   "groups": [ { "id": "phong-thuoc-so", "name": "Phòng thuộc Sở", "members": ["000.01.12.H29"] } ],
+//!   "aliases": [ { "text": "Trưởng các Phòng thuộc Sở", "targets": ["phong-thuoc-so"] } ] }
+//! ```
 
 pub mod normalize;
 pub mod sample;

@@ -238,15 +238,18 @@ fn word_of(n: &Norm) -> Option<&str> {
     }
 }
 
+/// [`CONTRACTIONS`] as word lists, made once.
+static CONTRACTION_WORDS: std::sync::LazyLock<Vec<(Vec<&'static str>, &'static str)>> =
+    std::sync::LazyLock::new(|| CONTRACTIONS.iter().map(|(p, short)| (p.split(' ').collect(), *short)).collect());
+
 fn contract(items: Vec<Norm>) -> Vec<Norm> {
     let mut out = Vec::with_capacity(items.len());
     let mut i = 0;
     'outer: while i < items.len() {
-        for (phrase, short) in CONTRACTIONS {
-            let words: Vec<&str> = phrase.split(' ').collect();
+        for (words, short) in CONTRACTION_WORDS.iter() {
             let matches = items
                 .get(i..i.saturating_add(words.len()))
-                .is_some_and(|s| s.len() == words.len() && s.iter().zip(&words).all(|(n, w)| word_of(n) == Some(w)));
+                .is_some_and(|s| s.len() == words.len() && s.iter().zip(words).all(|(n, w)| word_of(n) == Some(w)));
             if matches {
                 out.push(Norm::Word((*short).to_string()));
                 i = i.saturating_add(words.len());
