@@ -471,14 +471,23 @@ pub struct LineMatch {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LineResolution {
     /// The registry's archive copy ("Lưu: VT, VP."): never a recipient.
-    Archive { text: String },
+    Archive {
+        /// The line as given.
+        text: String,
+    },
     /// "Như trên": the addressees of the "Kính gửi" block, who are the
     /// header's `to`; nothing more to route.
-    AsAbove { text: String },
+    AsAbove {
+        /// The line as given.
+        text: String,
+    },
     /// At least one part named units or groups.
     Resolved {
+        /// The line as given.
         text: String,
+        /// What each recognised part named.
         matches: Vec<LineMatch>,
+        /// The receiving units of this line alone.
         recipients: Recipients,
         /// Parts of the line (normalised) that named nothing known, or only
         /// a name several units share: the sender must be told, never left
@@ -486,7 +495,21 @@ pub enum LineResolution {
         unresolved_parts: Vec<String>,
     },
     /// Nothing in the line is known.
-    Unresolved { text: String },
+    Unresolved {
+        /// The line as given.
+        text: String,
+    },
+}
+
+/// Where a header's document goes ([`Directory::route`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Routing {
+    /// Every receiving unit, once.
+    pub recipients: Recipients,
+    /// What each "Nơi nhận" line meant, in order.
+    pub lines: Vec<LineResolution>,
+    /// `to` entries that are not in the directory.
+    pub unknown_to: Vec<Member>,
 }
 
 /// Longest recipient line considered, in characters; a longer one is
@@ -811,12 +834,32 @@ impl Directory {
 
     /// Resolves one entry of a header's `to`: an organ id or a group id.
     pub fn resolve_to(&self, entry: &str) -> Result<Recipients, ResolveError> {
-        let m = Member::parse(entry)?;
-        match &m {
+        self.resolve_member(&Member::parse(entry)?)
+    }
+
+    /// Resolves a unit or group that must be in the directory.
+    pub fn resolve_member(&self, m: &Member) -> Result<Recipients, ResolveError> {
+        match m {
             Member::Unit(id) if !self.units.contains_key(id) => Err(ResolveError::UnknownUnit(id.clone())),
             Member::Group(id) if !self.groups.contains_key(id) => Err(ResolveError::UnknownGroup(id.clone())),
-            _ => Ok(self.recipients([&m])),
+            _ => Ok(self.recipients([m])),
         }
+    }
+
+    /// Everything a header addresses: its `to` entries and its "Nơi nhận"
+    /// lines, as one list of receiving units (each once, the first way it
+    /// was reached winning), with what became of each line and which `to`
+    /// entries are unknown. The caller decides whether those refuse the
+    /// document; nothing is dropped without being listed.
+    pub fn route<'a>(&self, to: &[Member], to_places: impl IntoIterator<Item = &'a str>) -> Routing {
+        let unknown_to: Vec<Member> = to.iter().filter(|m| !self.contains(m)).cloned().collect();
+        let lines: Vec<LineResolution> = to_places.into_iter().map(|l| self.resolve_line(l)).collect();
+        let from_lines = lines.iter().flat_map(|l| match l {
+            LineResolution::Resolved { matches, .. } => matches.iter().flat_map(|m| m.targets.iter()).collect(),
+            _ => Vec::new(),
+        });
+        let members: Vec<&Member> = to.iter().chain(from_lines).collect();
+        Routing { recipients: self.recipients(members), lines, unknown_to }
     }
 
     /// Resolves one "Nơi nhận" line.
