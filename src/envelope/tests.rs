@@ -144,6 +144,23 @@ fn no_recipient_at_all_is_refused() {
 }
 
 #[test]
+fn priorities_in_any_spelling() {
+    for (text, p) in [
+        ("thường", Priority::Normal),
+        ("THƯỢNG KHẨN", Priority::VeryUrgent),
+        // Decomposed: u + horn, o + horn + dot below, a + circumflex + hook above.
+        ("thu\u{31b}o\u{31b}\u{323}ng kha\u{302}\u{309}n", Priority::VeryUrgent),
+        ("hoả tốc", Priority::Flash),
+        ("thuong khan", Priority::VeryUrgent),
+        ("urgent", Priority::Urgent),
+    ] {
+        assert_eq!(Priority::parse(text), Some(p), "{text:?}");
+    }
+    assert_eq!(Priority::parse("gấp"), None);
+    assert_eq!(Priority::VeryUrgent.as_str(), "thượng khẩn");
+}
+
+#[test]
 fn limits_are_enforced() {
     let huge = format!(r#"{{"subject": "{}"}}"#, "a".repeat(MAX_HEADER_BYTES));
     let e = parse(huge.as_bytes()).unwrap_err();
