@@ -13,6 +13,19 @@
 //! successions) and is bounded ([`Limits`]). Once loaded, resolving is a few
 //! hash lookups: every name and alias is normalised once, at load
 //! ([`normalize`] holds the one abbreviation table).
+//!
+//! The file ([`DirectoryFile`]); members and targets are organ ids or group
+//! ids, told apart by their shape:
+//!
+//! ```json
+//! { "units": [
+//!     { "id": "000.00.12.H29", "name": "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh", "kind": "department" },
+//!     { "id": "000.01.12.H29", "name": "Văn phòng Sở", "kind": "division", "parent": "000.00.12.H29" },
+//!     { "id": "000.01.54.H29", "name": "Phòng Giáo dục và Đào tạo Quận 9", "kind": "district_education_office",
+//!       "active": false, "merged_into": "000.01.30.H29" } ],
+//!   "groups": [ { "id": "phong-thuoc-so", "name": "Phòng thuộc Sở", "members": ["000.01.12.H29"] } ],
+//!   "aliases": [ { "text": "Trưởng các Phòng thuộc Sở", "targets": ["phong-thuoc-so"] } ] }
+//! ```
 
 pub mod normalize;
 pub mod sample;
@@ -458,18 +471,45 @@ pub struct LineMatch {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LineResolution {
     /// The registry's archive copy ("Lưu: VT, VP."): never a recipient.
-    Archive { text: String },
+    Archive {
+        /// The line as given.
+        text: String,
+    },
+    /// "Như trên": the addressees of the "Kính gửi" block, who are the
+    /// header's `to`; nothing more to route.
+    AsAbove {
+        /// The line as given.
+        text: String,
+    },
     /// At least one part named units or groups.
     Resolved {
+        /// The line as given.
         text: String,
+        /// What each recognised part named.
         matches: Vec<LineMatch>,
+        /// The receiving units of this line alone.
         recipients: Recipients,
-        /// Parts of the line (normalised) that named nothing known: the
-        /// sender must be told, never left to guess.
+        /// Parts of the line (normalised) that named nothing known, or only
+        /// a name several units share: the sender must be told, never left
+        /// to guess.
         unresolved_parts: Vec<String>,
     },
     /// Nothing in the line is known.
-    Unresolved { text: String },
+    Unresolved {
+        /// The line as given.
+        text: String,
+    },
+}
+
+/// Where a header's document goes ([`Directory::route`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Routing {
+    /// Every receiving unit, once.
+    pub recipients: Recipients,
+    /// What each "Nơi nhận" line meant, in order.
+    pub lines: Vec<LineResolution>,
+    /// `to` entries that are not in the directory.
+    pub unknown_to: Vec<Member>,
 }
 
 /// Longest recipient line considered, in characters; a longer one is
@@ -794,12 +834,32 @@ impl Directory {
 
     /// Resolves one entry of a header's `to`: an organ id or a group id.
     pub fn resolve_to(&self, entry: &str) -> Result<Recipients, ResolveError> {
-        let m = Member::parse(entry)?;
-        match &m {
+        self.resolve_member(&Member::parse(entry)?)
+    }
+
+    /// Resolves a unit or group that must be in the directory.
+    pub fn resolve_member(&self, m: &Member) -> Result<Recipients, ResolveError> {
+        match m {
             Member::Unit(id) if !self.units.contains_key(id) => Err(ResolveError::UnknownUnit(id.clone())),
             Member::Group(id) if !self.groups.contains_key(id) => Err(ResolveError::UnknownGroup(id.clone())),
-            _ => Ok(self.recipients([&m])),
+            _ => Ok(self.recipients([m])),
         }
+    }
+
+    /// Everything a header addresses: its `to` entries and its "Nơi nhận"
+    /// lines, as one list of receiving units (each once, the first way it
+    /// was reached winning), with what became of each line and which `to`
+    /// entries are unknown. The caller decides whether those refuse the
+    /// document; nothing is dropped without being listed.
+    pub fn route<'a>(&self, to: &[Member], to_places: impl IntoIterator<Item = &'a str>) -> Routing {
+        let unknown_to: Vec<Member> = to.iter().filter(|m| !self.contains(m)).cloned().collect();
+        let lines: Vec<LineResolution> = to_places.into_iter().map(|l| self.resolve_line(l)).collect();
+        let from_lines = lines.iter().flat_map(|l| match l {
+            LineResolution::Resolved { matches, .. } => matches.iter().flat_map(|m| m.targets.iter()).collect(),
+            _ => Vec::new(),
+        });
+        let members: Vec<&Member> = to.iter().chain(from_lines).collect();
+        Routing { recipients: self.recipients(members), lines, unknown_to }
     }
 
     /// Resolves one "Nơi nhận" line.
@@ -807,8 +867,9 @@ impl Directory {
     /// The line is normalised ([`normalize`]) and cut at its breaks (commas,
     /// semicolons, "và"); from the left, the longest run of parts that is a
     /// known alias, group name or unit name is taken — as written, then
-    /// without a leading role word ("Hiệu trưởng các …"). A part that matches
-    /// nothing is kept in `unresolved_parts`.
+    /// without a purpose at the end ("(để báo cáo)") or a role word in front
+    /// ("Hiệu trưởng các …"), see [`normalize::readings`]. A part that
+    /// matches nothing is kept in `unresolved_parts`.
     pub fn resolve_line(&self, line: &str) -> LineResolution {
         let text = line.to_string();
         if line.chars().count() > MAX_LINE_CHARS {
@@ -816,6 +877,9 @@ impl Directory {
         }
         if normalize::is_archive_line(line) {
             return LineResolution::Archive { text };
+        }
+        if normalize::is_as_above_line(line) {
+            return LineResolution::AsAbove { text };
         }
         let trimmed = line.trim_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '+' | ';' | '.' | ','));
         if let Ok(m) = Member::parse(trimmed)
@@ -833,9 +897,14 @@ impl Directory {
         let mut matches: Vec<LineMatch> = Vec::new();
         let mut unresolved_parts = Vec::new();
         let mut i = 0;
+        // The head noun of the last match, lent to a following part that
+        // names nothing alone: "các trường THCS, Tiểu học và Mầm non".
+        let mut head: Option<&'static str> = None;
         while let Some(part) = parts.get(i) {
-            match self.longest_match(&parts, i) {
+            let found = self.longest_match(&parts, i, None).or_else(|| self.longest_match(&parts, i, head));
+            match found {
                 Some((end, m)) => {
+                    head = normalize::head_noun(&m.part);
                     if !matches.iter().any(|x| x.targets == m.targets) {
                         matches.push(m);
                     }
@@ -854,13 +923,14 @@ impl Directory {
         LineResolution::Resolved { text, matches, recipients, unresolved_parts }
     }
 
-    /// The longest run of parts from `start` that names something; returns
-    /// the index after the run and the match.
-    fn longest_match(&self, parts: &[Part], start: usize) -> Option<(usize, LineMatch)> {
+    /// The longest run of parts from `start` that names something, read
+    /// with `head` in front if given; returns the index after the run and the
+    /// match.
+    fn longest_match(&self, parts: &[Part], start: usize, head: Option<&str>) -> Option<(usize, LineMatch)> {
         let last = parts.len().min(start.saturating_add(MAX_SPAN));
         for end in (start.saturating_add(1)..=last).rev() {
             let span = parts.get(start..end)?;
-            let mut words: Vec<&str> = Vec::new();
+            let mut words: Vec<&str> = head.into_iter().collect();
             for (k, p) in span.iter().enumerate() {
                 if k > 0
                     && let Some(j) = &p.joiner
@@ -869,9 +939,7 @@ impl Directory {
                 }
                 words.extend(p.words.iter().map(String::as_str));
             }
-            let as_written = normalize::strip_plural(&words);
-            let candidates = [Some(as_written), normalize::strip_role(&words).map(normalize::strip_plural)];
-            for cand in candidates.into_iter().flatten() {
+            for cand in normalize::readings(&words) {
                 let k = cand.join(" ");
                 if let Some(IndexEntry::Found { by, targets }) = self.index.get(&k) {
                     return Some((end, LineMatch { part: k, by: *by, targets: targets.clone() }));

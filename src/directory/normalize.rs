@@ -35,6 +35,10 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
     ("bgd", "ban giam doc"),
     ("btv", "ban thuong vu"),
     ("bgh", "ban giam hieu"),
+    // Purposes written after a recipient: "(để b/c)", "(t/h)", "(p/h)".
+    ("b / c", "bao cao"),
+    ("t / h", "thuc hien"),
+    ("p / h", "phoi hop"),
     // Places. "Q/H" is the recipient blocks' "quận, huyện".
     ("q / h", "quan , huyen"),
     ("q . h", "quan , huyen"),
@@ -67,8 +71,26 @@ pub const ROLE_WORDS: &[&str] = &[
     "truong",
     "chu tich",
     "lanh dao",
-    "chanh van phong",
-    "chanh thanh tra",
+    "ban giam hieu",
+    // "Chánh Văn phòng", "Chánh Thanh tra": the head of the Office or the
+    // Inspectorate, which receive.
+    "chanh",
+];
+
+/// Why a recipient is sent the document, written after it ("(để báo cáo)",
+/// "(b/c)"): not part of its name. Folded and expanded; longest first.
+pub const PURPOSES: &[&str] = &[
+    "de bao cao",
+    "de biet",
+    "de thuc hien",
+    "de phoi hop",
+    "de chi dao",
+    "de theo doi",
+    "de trien khai",
+    "de bao cao va thuc hien",
+    "bao cao",
+    "thuc hien",
+    "phoi hop",
 ];
 
 /// The plural marker in front of a target ("các quận, huyện").
@@ -169,6 +191,17 @@ pub fn is_archive_line(text: &str) -> bool {
     )
 }
 
+/// True when the line is "Như trên" ("as above"): the addressees of the
+/// "Kính gửi" block, who are already the header's `to`.
+pub fn is_as_above_line(text: &str) -> bool {
+    let toks = tokenize(&fold(text));
+    let mut words = toks.iter().filter_map(|t| match t {
+        Tok::Word(w) => Some(w.as_str()),
+        Tok::Punct(_) => None,
+    });
+    matches!((words.next(), words.next(), words.next()), (Some("nhu"), Some("tren"), None))
+}
+
 /// Normalises text into words and breaks (see the module documentation).
 pub fn normalize(text: &str) -> Vec<Norm> {
     let toks = tokenize(&fold(text));
@@ -205,15 +238,18 @@ fn word_of(n: &Norm) -> Option<&str> {
     }
 }
 
+/// [`CONTRACTIONS`] as word lists, made once.
+static CONTRACTION_WORDS: std::sync::LazyLock<Vec<(Vec<&'static str>, &'static str)>> =
+    std::sync::LazyLock::new(|| CONTRACTIONS.iter().map(|(p, short)| (p.split(' ').collect(), *short)).collect());
+
 fn contract(items: Vec<Norm>) -> Vec<Norm> {
     let mut out = Vec::with_capacity(items.len());
     let mut i = 0;
     'outer: while i < items.len() {
-        for (phrase, short) in CONTRACTIONS {
-            let words: Vec<&str> = phrase.split(' ').collect();
+        for (words, short) in CONTRACTION_WORDS.iter() {
             let matches = items
                 .get(i..i.saturating_add(words.len()))
-                .is_some_and(|s| s.len() == words.len() && s.iter().zip(&words).all(|(n, w)| word_of(n) == Some(w)));
+                .is_some_and(|s| s.len() == words.len() && s.iter().zip(words).all(|(n, w)| word_of(n) == Some(w)));
             if matches {
                 out.push(Norm::Word((*short).to_string()));
                 i = i.saturating_add(words.len());
@@ -237,15 +273,65 @@ pub fn key(text: &str) -> String {
 }
 
 /// Drops a leading "các".
-pub fn strip_plural<'a, 'b>(words: &'a [&'b str]) -> &'a [&'b str] {
+fn strip_plural<'a, 'b>(words: &'a [&'b str]) -> &'a [&'b str] {
     match words.split_first() {
         Some((first, rest)) if *first == PLURAL => rest,
         _ => words,
     }
 }
 
+/// Nouns that head a target's name and are written once for several
+/// targets ("các trường THCS, Tiểu học"): the resolver lends the last one to
+/// a following part that names nothing alone.
+pub const HEAD_NOUNS: &[&str] = &["truong", "phong", "trung tam"];
+
+/// The head noun a normalised key starts with, if any.
+pub fn head_noun(key: &str) -> Option<&'static str> {
+    HEAD_NOUNS.iter().copied().find(|h| key.strip_prefix(h).is_some_and(|rest| rest.starts_with(' ')))
+}
+
+/// The ways a run of words may name a target, in the order tried: as
+/// written, without a purpose at the end, then without a role word in front
+/// (and again without a purpose), each without a leading "các". Trying the
+/// text as written first keeps "Trường …" (a school) from being read as
+/// "Trưởng …" (a role) once diacritics are gone.
+pub fn readings<'a, 'b>(words: &'a [&'b str]) -> Vec<&'a [&'b str]> {
+    let mut out: Vec<&'a [&'b str]> = Vec::with_capacity(4);
+    let mut push = |w: &'a [&'b str]| {
+        let w = strip_plural(w);
+        if !w.is_empty() && !out.contains(&w) {
+            out.push(w);
+        }
+    };
+    push(words);
+    if let Some(w) = strip_purpose(words) {
+        push(w);
+    }
+    if let Some(r) = strip_role(words) {
+        push(r);
+        if let Some(w) = strip_purpose(r) {
+            push(w);
+        }
+    }
+    out
+}
+
+/// Drops one purpose at the end (the one with the most words, as listed).
+fn strip_purpose<'a, 'b>(words: &'a [&'b str]) -> Option<&'a [&'b str]> {
+    let mut best: Option<&'a [&'b str]> = None;
+    for purpose in PURPOSES {
+        let n = purpose.split(' ').count();
+        let Some(cut) = words.len().checked_sub(n) else { continue };
+        let matches = words.get(cut..).is_some_and(|tail| tail.iter().copied().eq(purpose.split(' ')));
+        if matches && cut > 0 && best.is_none_or(|b| cut < b.len()) {
+            best = words.get(..cut);
+        }
+    }
+    best
+}
+
 /// Drops one leading role word (longest first); `None` if there is none.
-pub fn strip_role<'a, 'b>(words: &'a [&'b str]) -> Option<&'a [&'b str]> {
+fn strip_role<'a, 'b>(words: &'a [&'b str]) -> Option<&'a [&'b str]> {
     ROLE_WORDS.iter().find_map(|role| {
         let n = role.split(' ').count();
         let head = words.get(..n)?;
@@ -286,5 +372,23 @@ mod tests {
         assert!(is_archive_line("- Lưu: VT, VP (M-H)."));
         assert!(is_archive_line("Luu VT"));
         assert!(!is_archive_line("- Trưởng các Phòng thuộc Sở;"));
+        assert!(is_as_above_line("- Như trên;"));
+        assert!(!is_as_above_line("- Như trên và Sở Y tế;"));
+    }
+
+    #[test]
+    fn readings_strip_roles_and_purposes_but_try_the_text_first() {
+        let norm = normalize("Trường THPT Lê Lợi (để b/c)");
+        let words: Vec<&str> = norm.iter().filter_map(word_of).collect();
+        let r: Vec<String> = readings(&words).iter().map(|w| w.join(" ")).collect();
+        assert_eq!(
+            r,
+            [
+                "truong trung hoc pho thong le loi de bao cao",
+                "truong trung hoc pho thong le loi",
+                "trung hoc pho thong le loi de bao cao",
+                "trung hoc pho thong le loi",
+            ]
+        );
     }
 }

@@ -511,6 +511,8 @@ fn build() -> Option<DirectoryFile> {
     let mut offices = Vec::new();
     let mut centres = Vec::new();
     let mut district_groups = Vec::new();
+    // Kindergartens, primary and lower secondary schools of every district.
+    let mut by_level: [Vec<OrganId>; 3] = Default::default();
     let mut merge_example = None;
     for (d, (area, slug, mn, th, thcs)) in (30u16..).zip(DISTRICTS) {
         let committee =
@@ -539,7 +541,7 @@ fn build() -> Option<DirectoryFile> {
             (*th, "Trường Tiểu học", PEOPLE, UnitKind::PrimarySchool),
             (*thcs, "Trường THCS", PEOPLE, UnitKind::LowerSecondarySchool),
         ];
-        for (count, prefix, pool, kind) in levels {
+        for ((count, prefix, pool, kind), level) in levels.into_iter().zip(by_level.iter_mut()) {
             for k in 0..usize::from(count) {
                 n = n.saturating_add(1);
                 let base = pool.get(offset.saturating_add(k) % pool.len().max(1)).copied().unwrap_or("Số 1");
@@ -548,7 +550,9 @@ fn build() -> Option<DirectoryFile> {
                 let round = k / pool.len().max(1);
                 let name =
                     if round == 0 { format!("{prefix} {base}") } else { format!("{prefix} {base} {}", round + 1) };
-                schools.push(b.add(id(n, 1, d)?, name, Some(&office), kind, area));
+                let school = b.add(id(n, 1, d)?, name, Some(&office), kind, area);
+                level.push(school.clone());
+                schools.push(school);
             }
         }
         if *slug == "quan-1" {
@@ -602,6 +606,10 @@ fn build() -> Option<DirectoryFile> {
         "Đơn vị trực thuộc Sở",
         vec![Member::Group(g_high.clone()), Member::Group(g_multi.clone()), Member::Group(g_attached_only)],
     )?;
+    let [mam_non, tieu_hoc, thcs] = &by_level;
+    b.group("mam-non", "Trường Mầm non", units_of(mam_non))?;
+    b.group("tieu-hoc", "Trường Tiểu học", units_of(tieu_hoc))?;
+    b.group("thcs", "Trường THCS", units_of(thcs))?;
     let g_district_schools =
         b.group("truong-quan-huyen", "Trường mầm non, tiểu học, THCS các quận, huyện", district_groups)?;
     b.group(
@@ -628,7 +636,8 @@ fn build() -> Option<DirectoryFile> {
     b.alias("Công đoàn Ngành Giáo dục Thành phố", vec![Member::Unit(union)]);
     b.alias("Phòng GD&ĐT tp. Thủ Đức và các Q/H", vec![Member::Group(g_offices.clone())]);
     b.alias("Phòng Giáo dục và Đào tạo quận - huyện và thành phố Thủ Đức", vec![Member::Group(g_offices.clone())]);
-    b.alias("Phòng GD&ĐT quận, huyện", vec![Member::Group(g_offices)]);
+    b.alias("Phòng GD&ĐT quận, huyện", vec![Member::Group(g_offices.clone())]);
+    b.alias("Phòng GD&ĐT", vec![Member::Group(g_offices)]);
     b.alias("Phòng thuộc Sở", vec![Member::Group(g_divisions)]);
     b.alias("Trường THPT", vec![Member::Group(g_high.clone())]);
     b.alias("Trường trung học phổ thông công lập", vec![Member::Group(g_high)]);

@@ -147,6 +147,45 @@ fn unknown_lines_and_parts_are_reported_never_dropped() {
 }
 
 #[test]
+fn purposes_roles_and_level_groups() {
+    let d = sample::hcmc();
+    let units = |line: &str| {
+        let (_, r, unresolved) = resolved(&d.resolve_line(line));
+        assert!(unresolved.is_empty(), "{line}: {unresolved:?}");
+        r.units.len()
+    };
+    assert_eq!(units("- UBND thành phố Thủ Đức và các quận, huyện (để b/c);"), 22);
+    assert_eq!(units("- Phòng GD&ĐT Quận 3 (để thực hiện);"), 1);
+    assert_eq!(units("- Trường THPT Lê Lợi (để báo cáo và thực hiện);"), 1);
+    assert_eq!(units("- Các Phòng GD&ĐT;"), 22);
+    assert_eq!(
+        units("- Hiệu trưởng các trường THCS, Tiểu học và Mầm non;"),
+        d.expand(&gid("truong-quan-huyen")).len() - 1
+    );
+    // "Chánh Văn phòng Sở" is the Office, not the Department.
+    let (targets, _, _) = resolved(&d.resolve_line("- Chánh Văn phòng Sở;"));
+    let office = d.units().iter().find(|u| u.name == "Văn phòng Sở").unwrap();
+    assert_eq!(targets, [Member::Unit(office.id.clone())]);
+}
+
+#[test]
+fn as_above_is_its_own_kind() {
+    let d = sample::hcmc();
+    assert!(matches!(d.resolve_line("- Như trên;"), LineResolution::AsAbove { .. }));
+    assert!(matches!(d.resolve_line("- Nhu tren."), LineResolution::AsAbove { .. }));
+}
+
+#[test]
+fn a_name_shared_by_two_units_is_not_guessed() {
+    let json = r#"{"units":[
+        {"id":"001.01.30.H29","name":"Trường Tiểu học Lê Lợi","kind":"primary_school"},
+        {"id":"001.01.31.H29","name":"Trường Tiểu học Lê Lợi","kind":"primary_school"}]}"#;
+    let d = Directory::from_json(json.as_bytes()).unwrap();
+    assert!(matches!(d.resolve_line("- Trường TH Lê Lợi;"), LineResolution::Unresolved { .. }));
+    assert_eq!(d.resolve_to("001.01.31.H29").unwrap().units.len(), 1);
+}
+
+#[test]
 fn merged_units_resolve_to_their_successor_and_say_so() {
     let d = sample::hcmc();
     let merged = d.units().iter().find(|u| u.name == "Phòng Giáo dục và Đào tạo Quận 2").unwrap();

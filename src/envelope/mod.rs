@@ -30,6 +30,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::directory::normalize::fold;
 use crate::directory::{Member, OrganId};
 
 /// Largest header accepted, in bytes.
@@ -127,9 +128,11 @@ impl Serialize for Date {
 /// How urgent a document is (độ khẩn).
 ///
 /// The Vietnamese words are canonical — they are what [`Serialize`] writes
-/// and what the document itself prints; the ASCII forms `normal`, `urgent`,
-/// `very_urgent` and `flash` are accepted for systems that cannot send
-/// diacritics, and "hoả tốc" (the old placement of the accent) as "hỏa tốc".
+/// and what the document itself prints. Also accepted: the ASCII forms
+/// `normal`, `urgent`, `very_urgent` and `flash`, and the Vietnamese words in
+/// any case, decomposed (NFD), with the old accent placement ("hoả tốc") or
+/// without diacritics ("thuong khan"), since the words stay distinct once
+/// folded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Priority {
     /// Thường.
@@ -148,7 +151,7 @@ const PRIORITY_NAMES: &[(Priority, &[&str])] = &[
     (Priority::Normal, &["thường", "normal"]),
     (Priority::Urgent, &["khẩn", "urgent"]),
     (Priority::VeryUrgent, &["thượng khẩn", "very_urgent"]),
-    (Priority::Flash, &["hỏa tốc", "hoả tốc", "flash"]),
+    (Priority::Flash, &["hỏa tốc", "flash"]),
 ];
 
 impl Priority {
@@ -159,7 +162,8 @@ impl Priority {
 
     /// Any accepted spelling.
     pub fn parse(text: &str) -> Option<Self> {
-        PRIORITY_NAMES.iter().find(|(_, names)| names.contains(&text)).map(|(p, _)| *p)
+        let folded = fold(text);
+        PRIORITY_NAMES.iter().find(|(_, names)| names.iter().any(|n| fold(n) == folded)).map(|(p, _)| *p)
     }
 }
 

@@ -48,6 +48,27 @@ fn a_header_written_back_parses_to_the_same_header() {
 }
 
 #[test]
+fn the_004_header_routes_to_every_unit_once() {
+    use crate::directory::{GroupId, Member, sample};
+    let mut h = parse(HEADER_004.as_bytes()).unwrap();
+    let d = sample::hcmc();
+    let n = |g: &str| d.expand(&Member::Group(GroupId::parse(g).unwrap())).len();
+    let r = d.route(&h.to, h.to_places.iter().map(String::as_str));
+    assert!(r.unknown_to.is_empty());
+    assert_eq!(r.lines.len(), 8);
+    // Committees, the three bodies, divisions, offices, centres, and the
+    // attached units (which include every high and multi-level school of
+    // line 5, delivered once).
+    let want = 22 + 3 + 11 + 22 + 22 + n("don-vi-truc-thuoc");
+    assert_eq!(r.recipients.units.len(), want);
+    // A `to` entry already reached by a line adds nothing; an unknown one is listed.
+    h.to = vec![Member::parse("phong-gddt").unwrap(), Member::parse("999.99.99.H29").unwrap()];
+    let r = d.route(&h.to, h.to_places.iter().map(String::as_str));
+    assert_eq!(r.recipients.units.len(), want);
+    assert_eq!(r.unknown_to, [Member::parse("999.99.99.H29").unwrap()]);
+}
+
+#[test]
 fn the_004_lines_route_through_the_sample_directory() {
     let h = parse(HEADER_004.as_bytes()).unwrap();
     let d = crate::directory::sample::hcmc();
@@ -120,6 +141,23 @@ fn no_recipient_at_all_is_refused() {
     assert_eq!(ok.priority, Priority::Flash);
     let json = serde_json::to_value(&ok).unwrap();
     assert_eq!(json["priority"], "hỏa tốc");
+}
+
+#[test]
+fn priorities_in_any_spelling() {
+    for (text, p) in [
+        ("thường", Priority::Normal),
+        ("THƯỢNG KHẨN", Priority::VeryUrgent),
+        // Decomposed: u + horn, o + horn + dot below, a + circumflex + hook above.
+        ("thu\u{31b}o\u{31b}\u{323}ng kha\u{302}\u{309}n", Priority::VeryUrgent),
+        ("hoả tốc", Priority::Flash),
+        ("thuong khan", Priority::VeryUrgent),
+        ("urgent", Priority::Urgent),
+    ] {
+        assert_eq!(Priority::parse(text), Some(p), "{text:?}");
+    }
+    assert_eq!(Priority::parse("gấp"), None);
+    assert_eq!(Priority::VeryUrgent.as_str(), "thượng khẩn");
 }
 
 #[test]
