@@ -187,7 +187,9 @@ impl<'de> Deserialize<'de> for Hash {
 /// empty log is [`Head::GENESIS`] (seq 0, zero hash).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
+    /// The last entry's number (0 for an empty log).
     pub seq: u64,
+    /// The last entry's hash (zero for an empty log).
     pub hash: Hash,
 }
 
@@ -206,6 +208,7 @@ pub struct Event {
     pub document: Option<String>,
     /// Anything else worth keeping (the verification result, the status, ...).
     pub detail: Value,
+    /// When it happened.
     #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
 }
@@ -215,11 +218,16 @@ pub struct Event {
 pub struct Entry {
     /// 1 for the first entry, then consecutive.
     pub seq: u64,
+    /// When it happened, to the microsecond.
     #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
+    /// Who: as in [`Event::actor`].
     pub actor: String,
+    /// What happened.
     pub action: Action,
+    /// vanthu's id of the document concerned, if any.
     pub document: Option<String>,
+    /// The event's details.
     pub detail: Value,
     /// The hash of the entry before (zero for the first).
     pub prev: Hash,
@@ -441,7 +449,11 @@ pub fn verify_from(start: Head, entries: impl IntoIterator<Item = Entry>) -> Res
 /// receipt): an entry with its number and exactly its hash. Returns the
 /// log's head.
 pub fn verify_against(entries: impl IntoIterator<Item = Entry>, known: Head) -> Result<Head, AuditError> {
-    let mut seen = known == Head::GENESIS;
+    // Entry 0 is the genesis: its only possible hash is zero.
+    if known.seq == 0 && known.hash != Hash::ZERO {
+        return Err(AuditError::HeadMismatch { seq: 0 });
+    }
+    let mut seen = known.seq == 0;
     let mut mismatch = false;
     let checked = entries.into_iter().inspect(|e| {
         if e.seq == known.seq {
@@ -589,6 +601,10 @@ mod tests {
         assert_eq!(verify_against(rewritten, known), Err(AuditError::HeadMismatch { seq: 4 }));
         // Any head of an empty log is the genesis.
         assert_eq!(verify_against(Vec::new(), Head::GENESIS).unwrap(), Head::GENESIS);
+        assert_eq!(
+            verify_against(entries, Head { seq: 0, hash: Hash::of(b"x") }),
+            Err(AuditError::HeadMismatch { seq: 0 })
+        );
     }
 
     #[test]
