@@ -420,15 +420,18 @@ pub fn verify(entries: impl IntoIterator<Item = Entry>) -> Result<Head, AuditErr
 /// ([`AuditError::BrokenLink`]).
 pub fn verify_from(start: Head, entries: impl IntoIterator<Item = Entry>) -> Result<Head, AuditError> {
     let mut head = start;
-    let mut it = entries.into_iter().peekable();
+    let mut it = entries.into_iter();
     while let Some(entry) = it.next() {
         let expected = head.seq.checked_add(1).ok_or(AuditError::SequenceExhausted)?;
         if entry.seq > expected {
-            // A later entry where the next should be: if the next one follows
-            // right after, the two were swapped; otherwise entries are gone.
-            return Err(match it.peek() {
-                Some(next) if next.seq == expected => AuditError::Reordered { expected, found: entry.seq },
-                _ => AuditError::Missing { expected, found: entry.seq },
+            // A later entry where the next should be: if the expected one
+            // still comes further on, the log was reordered; otherwise entries
+            // are gone. (The scan ends the verification, so it runs once.)
+            let found = entry.seq;
+            return Err(if it.any(|e| e.seq == expected) {
+                AuditError::Reordered { expected, found }
+            } else {
+                AuditError::Missing { expected, found }
             });
         }
         if entry.seq < expected {
@@ -569,6 +572,13 @@ mod tests {
         let mut entries = log(5);
         entries.swap(1, 2);
         assert_eq!(verify(entries), Err(AuditError::Reordered { expected: 2, found: 3 }));
+        let mut entries = log(6);
+        entries.swap(1, 4);
+        assert_eq!(verify(entries), Err(AuditError::Reordered { expected: 2, found: 5 }));
+        // The last entry moved to the front.
+        let mut entries = log(4);
+        entries.rotate_right(1);
+        assert_eq!(verify(entries), Err(AuditError::Reordered { expected: 1, found: 4 }));
         // Swapped and renumbered in place: the hash no longer matches.
         let mut entries = log(5);
         entries.swap(1, 2);

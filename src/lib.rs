@@ -20,7 +20,6 @@
 //! - [`verify`]: validation of a signed PDF into a [`verify::report::Report`]
 //!   with ETSI EN 319 102-1 indications, including what later revisions
 //!   changed ([`verify::changes`]).
-//!
 //! - [`audit`]: the hash-chained, append-only audit log of every event,
 //!   and its verification (an edited, deleted or reordered entry, or a log
 //!   truncated before a head recorded in a receipt).
