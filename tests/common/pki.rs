@@ -56,6 +56,8 @@ pub const SIGNERS: &[&str] = &[
     "lookalike",
     "rsa1024",
     "tsa",
+    "receipt",
+    "receipt-p256",
 ];
 
 fn openssl_rsa(bits: u32) -> String {
@@ -214,6 +216,15 @@ pub fn generate(dir: &Path) -> Pki {
     make("untrusted", "Người Lạ", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &none, &other, &other_cert.pem());
     make("lookalike", "Kẻ Mạo Danh", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &none, &fake, &fake_cert.pem());
     make("rsa1024", "Khóa Ngắn", openssl_rsa(1024), &none, &inter, &inter_pem);
+    // vanthu's receipt-signing certificates: a signer with the receipt usage.
+    let receipt_eku = |p: &mut CertificateParams| {
+        p.custom_extensions.push(rcgen::CustomExtension::from_oid_content(
+            &[2, 5, 29, 37],
+            vanthu::pki::path::receipt_signing_eku_value(),
+        ));
+    };
+    make("receipt", "Vanthu Receipts", openssl_rsa(2048), &receipt_eku, &inter, &inter_pem);
+    make("receipt-p256", "Vanthu Receipts P-256", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &receipt_eku, &inter, &inter_pem);
     make(
         "tsa",
         "Vanthu Test TSA",
