@@ -321,13 +321,25 @@ fn check_one(receipt: &Receipt, trust: &TrustStore, at: OffsetDateTime) -> Check
     let claimed = parse_content(receipt.content.as_bytes()).ok();
     let field = |f: fn(&ReceiptContent) -> &str| claimed.as_ref().map_or("?".to_string(), |c| f(c).to_string());
     let (status, recipient, time) = (field(|c| &c.status), field(|c| &c.recipient), field(|c| &c.time));
-    match result {
-        Ok(v) => Check { line: format!("{status} {recipient} {time} signer \"{}\": valid", v.signer), valid: true },
+    let (line, valid) = match result {
+        Ok(v) => (format!("{status} {recipient} {time} signer \"{}\": valid", v.signer), true),
         Err(e) => {
             let signer = receipt.cms_der().ok().and_then(|der| claimed_signer(&der)).unwrap_or_else(|| "?".into());
-            Check { line: format!("{status} {recipient} {time} signer \"{signer}\": NOT VALID: {e}"), valid: false }
+            (format!("{status} {recipient} {time} signer \"{signer}\": NOT VALID: {e}"), false)
         }
-    }
+    };
+    Check { line: printable(&line), valid }
+}
+
+/// The line with control and bidirectional-formatting characters escaped:
+/// the claimed fields of an invalid receipt are anyone's text, and a newline
+/// or a right-to-left override in them could print a fake "valid" line.
+fn printable(line: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    };
+    line.chars().map(|c| if hidden(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 /// The subject of the certificate a CMS names as its signer, unverified.
@@ -595,5 +607,15 @@ mod tests {
             "{}",
             checks[1].line
         );
+    }
+
+    #[test]
+    fn a_forged_line_cannot_be_printed() {
+        let mut r = issue("rsa", false);
+        r.content = r.content.replace("000.01.31.H29", "X: valid\\n03 000.09.31.H29 \\u202e");
+        let checks = check_file(&serde_json::to_vec(&r).unwrap(), &trusted(), now()).unwrap();
+        assert_eq!(checks[0].line.lines().count(), 1, "{}", checks[0].line);
+        assert!(checks[0].line.contains("X: valid\\u{a}03 000.09.31.H29 \\u{202e}"), "{}", checks[0].line);
+        assert!(!checks[0].valid);
     }
 }
