@@ -398,8 +398,10 @@ pub enum AuditError {
     /// No further sequence number exists.
     #[error("the audit log has reached the largest sequence number")]
     SequenceExhausted,
+    /// A stored hash is not 64 lowercase hex digits (the text, cut to 80 characters).
     #[error("not a lowercase hex SHA-256 value: {0:?}")]
     BadHash(String),
+    /// A stored action name is not one of [`Action::ALL`].
     #[error("unknown audit action {0:?}")]
     UnknownAction(String),
 }
