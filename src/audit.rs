@@ -187,7 +187,9 @@ impl<'de> Deserialize<'de> for Hash {
 /// empty log is [`Head::GENESIS`] (seq 0, zero hash).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
+    /// The last entry's number (0 for an empty log).
     pub seq: u64,
+    /// The last entry's hash (zero for an empty log).
     pub hash: Hash,
 }
 
@@ -206,6 +208,7 @@ pub struct Event {
     pub document: Option<String>,
     /// Anything else worth keeping (the verification result, the status, ...).
     pub detail: Value,
+    /// When it happened.
     #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
 }
@@ -215,11 +218,16 @@ pub struct Event {
 pub struct Entry {
     /// 1 for the first entry, then consecutive.
     pub seq: u64,
+    /// When it happened, to the microsecond.
     #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
+    /// Who: as in [`Event::actor`].
     pub actor: String,
+    /// What happened.
     pub action: Action,
+    /// vanthu's id of the document concerned, if any.
     pub document: Option<String>,
+    /// The event's details.
     pub detail: Value,
     /// The hash of the entry before (zero for the first).
     pub prev: Hash,
@@ -390,8 +398,10 @@ pub enum AuditError {
     /// No further sequence number exists.
     #[error("the audit log has reached the largest sequence number")]
     SequenceExhausted,
+    /// A stored hash is not 64 lowercase hex digits (the text, cut to 80 characters).
     #[error("not a lowercase hex SHA-256 value: {0:?}")]
     BadHash(String),
+    /// A stored action name is not one of [`Action::ALL`].
     #[error("unknown audit action {0:?}")]
     UnknownAction(String),
 }
@@ -412,15 +422,18 @@ pub fn verify(entries: impl IntoIterator<Item = Entry>) -> Result<Head, AuditErr
 /// ([`AuditError::BrokenLink`]).
 pub fn verify_from(start: Head, entries: impl IntoIterator<Item = Entry>) -> Result<Head, AuditError> {
     let mut head = start;
-    let mut it = entries.into_iter().peekable();
+    let mut it = entries.into_iter();
     while let Some(entry) = it.next() {
         let expected = head.seq.checked_add(1).ok_or(AuditError::SequenceExhausted)?;
         if entry.seq > expected {
-            // A later entry where the next should be: if the next one follows
-            // right after, the two were swapped; otherwise entries are gone.
-            return Err(match it.peek() {
-                Some(next) if next.seq == expected => AuditError::Reordered { expected, found: entry.seq },
-                _ => AuditError::Missing { expected, found: entry.seq },
+            // A later entry where the next should be: if the expected one
+            // still comes further on, the log was reordered; otherwise entries
+            // are gone. (The scan ends the verification, so it runs once.)
+            let found = entry.seq;
+            return Err(if it.any(|e| e.seq == expected) {
+                AuditError::Reordered { expected, found }
+            } else {
+                AuditError::Missing { expected, found }
             });
         }
         if entry.seq < expected {
@@ -441,7 +454,11 @@ pub fn verify_from(start: Head, entries: impl IntoIterator<Item = Entry>) -> Res
 /// receipt): an entry with its number and exactly its hash. Returns the
 /// log's head.
 pub fn verify_against(entries: impl IntoIterator<Item = Entry>, known: Head) -> Result<Head, AuditError> {
-    let mut seen = known == Head::GENESIS;
+    // Entry 0 is the genesis: its only possible hash is zero.
+    if known.seq == 0 && known.hash != Hash::ZERO {
+        return Err(AuditError::HeadMismatch { seq: 0 });
+    }
+    let mut seen = known.seq == 0;
     let mut mismatch = false;
     let checked = entries.into_iter().inspect(|e| {
         if e.seq == known.seq {
@@ -557,6 +574,13 @@ mod tests {
         let mut entries = log(5);
         entries.swap(1, 2);
         assert_eq!(verify(entries), Err(AuditError::Reordered { expected: 2, found: 3 }));
+        let mut entries = log(6);
+        entries.swap(1, 4);
+        assert_eq!(verify(entries), Err(AuditError::Reordered { expected: 2, found: 5 }));
+        // The last entry moved to the front.
+        let mut entries = log(4);
+        entries.rotate_right(1);
+        assert_eq!(verify(entries), Err(AuditError::Reordered { expected: 1, found: 4 }));
         // Swapped and renumbered in place: the hash no longer matches.
         let mut entries = log(5);
         entries.swap(1, 2);
@@ -589,6 +613,10 @@ mod tests {
         assert_eq!(verify_against(rewritten, known), Err(AuditError::HeadMismatch { seq: 4 }));
         // Any head of an empty log is the genesis.
         assert_eq!(verify_against(Vec::new(), Head::GENESIS).unwrap(), Head::GENESIS);
+        assert_eq!(
+            verify_against(entries, Head { seq: 0, hash: Hash::of(b"x") }),
+            Err(AuditError::HeadMismatch { seq: 0 })
+        );
     }
 
     #[test]

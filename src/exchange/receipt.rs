@@ -85,6 +85,8 @@ pub enum ReceiptError {
     Certificate(String),
     #[error("the receipt signing key does not match its certificate")]
     KeyMismatch,
+    #[error("the certificate cannot sign receipts: {0}")]
+    NotReceiptCertificate(PathError),
     #[error("the receipt's cms is not base64: {0}")]
     Base64(#[from] base64::DecodeError),
     #[error("the receipt's CMS is unreadable: {0}")]
@@ -139,6 +141,10 @@ pub struct VerifiedReceipt {
 /// Signs `content` (the canonical JSON bytes): a detached CMS SignedData,
 /// DER. With a TSA, its token over the signature value is embedded as the
 /// signature timestamp.
+///
+/// `cert` must be vanthu's receipt certificate (extended key usage
+/// [`path::RECEIPT_SIGNING`]): a receipt signed with any other certificate
+/// would not verify, so it is refused here rather than handed out.
 pub fn sign(
     content: &[u8],
     key: &dyn SigningKey,
@@ -147,10 +153,22 @@ pub fn sign(
     tsa: Option<&dyn Timestamper>,
 ) -> Result<Vec<u8>, ReceiptError> {
     let parsed = Cert::parse(cert).map_err(ReceiptError::Certificate)?;
+    path::check_usage(&parsed, Usage::ReceiptSigning).map_err(ReceiptError::NotReceiptCertificate)?;
+    assemble(content, key, &parsed, chain, tsa)
+}
+
+/// The CMS of a receipt, without the check of the certificate's usage.
+fn assemble(
+    content: &[u8],
+    key: &dyn SigningKey,
+    parsed: &Cert<'_>,
+    chain: &[Vec<u8>],
+    tsa: Option<&dyn Timestamper>,
+) -> Result<Vec<u8>, ReceiptError> {
     if parsed.x509.public_key().subject_public_key.data.as_ref() != key.public_key() {
         return Err(ReceiptError::KeyMismatch);
     }
-    let identity = SignerIdentity::from_cert(&parsed);
+    let identity = SignerIdentity::from_cert(parsed);
     let scheme = key.scheme();
     let digest = scheme.digest();
     let attrs =
@@ -175,7 +193,9 @@ pub fn sign(
 }
 
 /// Verifies a receipt: `cms` (DER) signs exactly `content`, its signer
-/// chains to an anchor of `trust` and was valid when the receipt was
+/// holds the receipt-signing usage ([`path::RECEIPT_SIGNING`]; a unit's
+/// certificate from the same CA cannot pass for vanthu's), chains to an
+/// anchor of `trust` and was valid when the receipt was
 /// timestamped (or at `at` without a timestamp), the timestamp (if any)
 /// verifies and its TSA chains to `trust`, and `content` is a receipt in
 /// canonical form.
@@ -214,7 +234,7 @@ pub fn verify(
         let tsa = tsa_path.certs.first().map(Cert::subject_text);
         stamped = Some((ts.info.gen_time, tsa));
     }
-    let signer_path = path::build(signer.certificate, &sd.certificates, trust, Usage::DocumentSigning)
+    let signer_path = path::build(signer.certificate, &sd.certificates, trust, Usage::ReceiptSigning)
         .map_err(ReceiptError::Untrusted)?;
     // The timestamp proves when the signature existed; judge validity then.
     let when = stamped.as_ref().map_or(at, |(t, _)| *t);
@@ -301,13 +321,25 @@ fn check_one(receipt: &Receipt, trust: &TrustStore, at: OffsetDateTime) -> Check
     let claimed = parse_content(receipt.content.as_bytes()).ok();
     let field = |f: fn(&ReceiptContent) -> &str| claimed.as_ref().map_or("?".to_string(), |c| f(c).to_string());
     let (status, recipient, time) = (field(|c| &c.status), field(|c| &c.recipient), field(|c| &c.time));
-    match result {
-        Ok(v) => Check { line: format!("{status} {recipient} {time} signer \"{}\": valid", v.signer), valid: true },
+    let (line, valid) = match result {
+        Ok(v) => (format!("{status} {recipient} {time} signer \"{}\": valid", v.signer), true),
         Err(e) => {
             let signer = receipt.cms_der().ok().and_then(|der| claimed_signer(&der)).unwrap_or_else(|| "?".into());
-            Check { line: format!("{status} {recipient} {time} signer \"{signer}\": NOT VALID: {e}"), valid: false }
+            (format!("{status} {recipient} {time} signer \"{signer}\": NOT VALID: {e}"), false)
         }
-    }
+    };
+    Check { line: printable(&line), valid }
+}
+
+/// The line with control and bidirectional-formatting characters escaped:
+/// the claimed fields of an invalid receipt are anyone's text, and a newline
+/// or a right-to-left override in them could print a fake "valid" line.
+fn printable(line: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    };
+    line.chars().map(|c| if hidden(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 /// The subject of the certificate a CMS names as its signer, unverified.
@@ -331,7 +363,44 @@ mod tests {
     }
 
     fn der_certs(name: &str) -> Vec<Vec<u8>> {
-        crate::pki::pem_or_der(&dev(name), "CERTIFICATE", name).unwrap()
+        let mut v = crate::pki::pem_or_der(&dev(name), "CERTIFICATE", name).unwrap();
+        // An empty chain file reads as one empty "DER object".
+        v.retain(|c| !c.is_empty());
+        v
+    }
+
+    /// A CA for vanthu's receipt certificates, issued over the dev keys
+    /// (the dev PKI in certs/ predates the receipt usage).
+    struct ReceiptPki {
+        root: Vec<u8>,
+        rsa: Vec<u8>,
+        p256: Vec<u8>,
+    }
+
+    fn receipt_pki() -> &'static ReceiptPki {
+        static P: std::sync::OnceLock<ReceiptPki> = std::sync::OnceLock::new();
+        P.get_or_init(|| {
+            let root_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+            let mut root = rcgen::CertificateParams::default();
+            root.distinguished_name.push(rcgen::DnType::CommonName, "Vanthu Receipt Test Root");
+            root.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            root.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
+            let root_cert = root.self_signed(&root_key).unwrap();
+            let issuer = rcgen::Issuer::new(root, root_key);
+            let leaf = |name: &str| {
+                let pem = String::from_utf8(dev(&format!("{name}.key.pem"))).unwrap();
+                let key = rcgen::KeyPair::from_pem(&pem).unwrap();
+                let mut p = rcgen::CertificateParams::default();
+                p.distinguished_name.push(rcgen::DnType::CommonName, format!("Vanthu biên nhận {name}"));
+                p.not_before = OffsetDateTime::now_utc() - time::Duration::days(1);
+                p.not_after = OffsetDateTime::now_utc() + time::Duration::days(3650);
+                p.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+                p.custom_extensions
+                    .push(rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 37], path::receipt_signing_eku_value()));
+                p.signed_by(&key, &issuer).unwrap().der().to_vec()
+            };
+            ReceiptPki { root: root_cert.der().to_vec(), rsa: leaf("rsa"), p256: leaf("p256") }
+        })
     }
 
     struct Signer {
@@ -340,7 +409,14 @@ mod tests {
         chain: Vec<Vec<u8>>,
     }
 
+    /// vanthu's receipt signer over the dev key `name` ("rsa" or "p256").
     fn signer(name: &str) -> Signer {
+        let cert = if name == "rsa" { receipt_pki().rsa.clone() } else { receipt_pki().p256.clone() };
+        Signer { key: LocalKey::from_pem(&dev(&format!("{name}.key.pem"))).unwrap(), cert, chain: vec![] }
+    }
+
+    /// A signer of the dev PKI as it is (a document signer, like a unit).
+    fn dev_signer(name: &str) -> Signer {
         Signer {
             key: LocalKey::from_pem(&dev(&format!("{name}.key.pem"))).unwrap(),
             cert: der_certs(&format!("{name}.cert.pem")).remove(0),
@@ -349,13 +425,20 @@ mod tests {
     }
 
     fn tsa() -> LocalTsa {
-        let t = signer("tsa");
+        let t = dev_signer("tsa");
         LocalTsa::new(Box::new(t.key), t.cert, t.chain).unwrap()
     }
 
     fn trust(name: &str) -> TrustStore {
         let mut t = TrustStore::new();
         t.add_pem(&dev(name), name).unwrap();
+        t
+    }
+
+    /// The receipt root and the dev root (which the dev TSA chains to).
+    fn trusted() -> TrustStore {
+        let mut t = trust("root.pem");
+        t.add_pem(&receipt_pki().root, "receipt root").unwrap();
         t
     }
 
@@ -399,7 +482,7 @@ mod tests {
     fn a_receipt_verifies_with_its_signer_time_and_timestamp() {
         for name in ["rsa", "p256"] {
             let r = issue(name, true);
-            let v = r.verify(&trust("root.pem"), now()).unwrap();
+            let v = r.verify(&trusted(), now()).unwrap();
             assert_eq!(v.content, content());
             assert!(v.signer.contains("CN="), "{}", v.signer);
             let ts = v.timestamp.unwrap();
@@ -408,7 +491,7 @@ mod tests {
             assert!(v.tsa.unwrap().contains("Vanthu Test TSA"));
         }
         // Without a TSA the receipt still verifies, with no proven time.
-        let v = issue("rsa", false).verify(&trust("root.pem"), now()).unwrap();
+        let v = issue("rsa", false).verify(&trusted(), now()).unwrap();
         assert!(v.timestamp.is_none());
     }
 
@@ -416,7 +499,7 @@ mod tests {
     fn a_changed_content_is_refused() {
         let mut r = issue("rsa", true);
         r.content = r.content.replace("\"03\"", "\"06\"");
-        assert!(matches!(r.verify(&trust("root.pem"), now()), Err(ReceiptError::ContentMismatch)));
+        assert!(matches!(r.verify(&trusted(), now()), Err(ReceiptError::ContentMismatch)));
     }
 
     #[test]
@@ -442,28 +525,25 @@ mod tests {
         let at = der.windows(tst.len()).position(|w| w == tst).unwrap() + tst.len() - 2;
         let mut bad = der.clone();
         bad[at] ^= 1;
-        let e = verify(r.content.as_bytes(), &bad, &trust("root.pem"), now()).unwrap_err();
+        let e = verify(r.content.as_bytes(), &bad, &trusted(), now()).unwrap_err();
         assert!(matches!(e, ReceiptError::Timestamp(CmsError::DigestMismatch)), "{e}");
         // Flip a byte of the signed attributes: the signature fails.
         let attrs = si.signed_attrs.unwrap().raw;
         let at = der.windows(attrs.len()).position(|w| w == attrs).unwrap() + attrs.len() - 3;
         let mut bad = der.clone();
         bad[at] ^= 1;
-        let e = verify(r.content.as_bytes(), &bad, &trust("root.pem"), now()).unwrap_err();
+        let e = verify(r.content.as_bytes(), &bad, &trusted(), now()).unwrap_err();
         assert!(matches!(e, ReceiptError::Signature(_) | ReceiptError::Cms(_)), "{e}");
         // Trailing bytes after the CMS.
         let mut long = der.clone();
         long.push(0);
-        assert!(matches!(
-            verify(r.content.as_bytes(), &long, &trust("root.pem"), now()),
-            Err(ReceiptError::TrailingData)
-        ));
+        assert!(matches!(verify(r.content.as_bytes(), &long, &trusted(), now()), Err(ReceiptError::TrailingData)));
     }
 
     #[test]
     fn content_must_be_canonical_and_a_receipt() {
         let s = signer("rsa");
-        let trust = trust("root.pem");
+        let trust = trusted();
         let pretty = serde_json::to_string_pretty(&content()).unwrap();
         let der = sign(pretty.as_bytes(), &s.key, &s.cert, &s.chain, None).unwrap();
         assert!(matches!(verify(pretty.as_bytes(), &der, &trust, now()), Err(ReceiptError::NotCanonical)));
@@ -479,13 +559,30 @@ mod tests {
     }
 
     #[test]
+    fn a_units_certificate_from_the_same_ca_cannot_sign_receipts() {
+        // vanthu refuses to issue with it...
+        let unit = dev_signer("rsa");
+        let text = content().canonical_json();
+        let e = sign(text.as_bytes(), &unit.key, &unit.cert, &unit.chain, None).unwrap_err();
+        assert!(matches!(e, ReceiptError::NotReceiptCertificate(_)), "{e}");
+        // ...and a receipt a unit forges with it (well-formed, timestamped,
+        // chaining to the trusted CA) is refused.
+        let cert = Cert::parse(&unit.cert).unwrap();
+        let tsa = tsa();
+        let der = assemble(text.as_bytes(), &unit.key, &cert, &unit.chain, Some(&tsa)).unwrap();
+        let e = verify(text.as_bytes(), &der, &trusted(), now()).unwrap_err();
+        assert!(matches!(e, ReceiptError::Untrusted(PathError::Constraints(_))), "{e}");
+        assert!(e.to_string().contains("not vanthu's receipt certificate"), "{e}");
+    }
+
+    #[test]
     fn validity_is_judged_at_the_timestamp() {
         // Ten years on, the signer's certificate has expired; the timestamp
         // proves the receipt was made while it was valid.
         let later = now() + time::Duration::days(3700);
-        assert!(issue("rsa", true).verify(&trust("root.pem"), later).is_ok());
+        assert!(issue("rsa", true).verify(&trusted(), later).is_ok());
         assert!(matches!(
-            issue("rsa", false).verify(&trust("root.pem"), later),
+            issue("rsa", false).verify(&trusted(), later),
             Err(ReceiptError::Validity(ValidityError::Expired { .. }))
         ));
     }
@@ -501,7 +598,7 @@ mod tests {
         assert!(matches!(parse_receipts(b"[]"), Err(ReceiptError::NoReceipts)));
         let mut bad = r.clone();
         bad.content = bad.content.replace("000.01.31.H29", "000.01.32.H29");
-        let checks = check_file(&serde_json::to_vec(&vec![r, bad]).unwrap(), &trust("root.pem"), now()).unwrap();
+        let checks = check_file(&serde_json::to_vec(&vec![r, bad]).unwrap(), &trusted(), now()).unwrap();
         assert!(checks[0].valid && checks[0].line.starts_with("03 000.01.31.H29 2026-11-30T16:05:01+07:00 signer"));
         assert!(checks[0].line.ends_with(": valid"), "{}", checks[0].line);
         assert!(!checks[1].valid && checks[1].line.contains("000.01.32.H29"), "{}", checks[1].line);
@@ -510,5 +607,15 @@ mod tests {
             "{}",
             checks[1].line
         );
+    }
+
+    #[test]
+    fn a_forged_line_cannot_be_printed() {
+        let mut r = issue("rsa", false);
+        r.content = r.content.replace("000.01.31.H29", "X: valid\\n03 000.09.31.H29 \\u202e");
+        let checks = check_file(&serde_json::to_vec(&r).unwrap(), &trusted(), now()).unwrap();
+        assert_eq!(checks[0].line.lines().count(), 1, "{}", checks[0].line);
+        assert!(checks[0].line.contains("X: valid\\u{a}03 000.09.31.H29 \\u{202e}"), "{}", checks[0].line);
+        assert!(!checks[0].valid);
     }
 }

@@ -2,7 +2,29 @@
 //! document-signature validator needs).
 
 use super::{Cert, TrustStore, algorithms::AlgorithmError};
+use crate::cms::der::Oid;
 use thiserror::Error;
+
+/// The extended key usage of vanthu's receipt-signing certificate: a
+/// UUID-based OID (2.25.27609334001088197430184025840851897400), needing no
+/// registration. The internal CA also issues units' client certificates,
+/// whose keys can sign; without a usage of its own, any unit could sign a
+/// "receipt" that chains to the same CA.
+pub const RECEIPT_SIGNING: Oid<'static> = Oid(&[
+    0x69, 0xA9, 0xC5, 0xAE, 0xD0, 0xEC, 0xF0, 0x8A, 0x94, 0x89, 0xBE, 0xCE, 0x86, 0x92, 0xC3, 0xA4, 0xC1, 0x98, 0x38,
+]);
+
+/// The DER value (ExtKeyUsageSyntax) of an extended-key-usage extension
+/// holding only [`RECEIPT_SIGNING`], for a CA issuing the receipt
+/// certificate (rcgen's EKU list cannot hold an arc this large; pass this as
+/// a custom extension 2.5.29.37, not critical).
+pub fn receipt_signing_eku_value() -> Vec<u8> {
+    // Both lengths are below 128, so each is a single byte.
+    let oid = RECEIPT_SIGNING.0;
+    let mut out = vec![0x30, (oid.len() + 2) as u8, 0x06, oid.len() as u8];
+    out.extend_from_slice(oid);
+    out
+}
 
 /// Longest path accepted, trust anchor included.
 const MAX_DEPTH: usize = 8;
@@ -41,6 +63,9 @@ pub enum Usage {
     DocumentSigning,
     /// A time-stamping authority: extended key usage id-kp-timeStamping.
     TimeStamping,
+    /// vanthu signing a receipt: as a document signer, and the extended key
+    /// usage [`RECEIPT_SIGNING`].
+    ReceiptSigning,
 }
 
 /// A path from the end-entity (index 0) to a trust anchor (last).
@@ -162,7 +187,7 @@ fn check_ca(cert: &Cert<'_>, intermediates_below: usize) -> Result<(), PathError
 }
 
 /// The table of what an end-entity certificate needs for each use.
-fn check_usage(cert: &Cert<'_>, usage: Usage) -> Result<(), PathError> {
+pub fn check_usage(cert: &Cert<'_>, usage: Usage) -> Result<(), PathError> {
     match usage {
         Usage::DocumentSigning => match cert.x509.key_usage() {
             // RFC 5280 §4.2.1.3: without the extension the key is not restricted.
@@ -177,6 +202,16 @@ fn check_usage(cert: &Cert<'_>, usage: Usage) -> Result<(), PathError> {
             Ok(Some(eku)) if eku.value.time_stamping => Ok(()),
             _ => Err(PathError::Constraints("TSA certificate lacks the timeStamping extended key usage".into())),
         },
+        Usage::ReceiptSigning => {
+            check_usage(cert, Usage::DocumentSigning)?;
+            match cert.x509.extended_key_usage() {
+                Ok(Some(eku)) if eku.value.other.iter().any(|o| o.as_bytes() == RECEIPT_SIGNING.0) => Ok(()),
+                _ => Err(PathError::Constraints(
+                    "certificate lacks vanthu's receipt-signing extended key usage: it is not vanthu's receipt certificate"
+                        .into(),
+                )),
+            }
+        }
     }
 }
 

@@ -6,9 +6,8 @@
 //! RSA keys come from `openssl genpkey` because ring cannot generate them.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType, DnValue,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams,
-    SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType, DnValue, IsCa,
+    Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams, SerialNumber,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,6 +55,8 @@ pub const SIGNERS: &[&str] = &[
     "lookalike",
     "rsa1024",
     "tsa",
+    "receipt",
+    "receipt-p256",
 ];
 
 fn openssl_rsa(bits: u32) -> String {
@@ -214,6 +215,15 @@ pub fn generate(dir: &Path) -> Pki {
     make("untrusted", "Người Lạ", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &none, &other, &other_cert.pem());
     make("lookalike", "Kẻ Mạo Danh", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &none, &fake, &fake_cert.pem());
     make("rsa1024", "Khóa Ngắn", openssl_rsa(1024), &none, &inter, &inter_pem);
+    // vanthu's receipt-signing certificates: a signer with the receipt usage.
+    let receipt_eku = |p: &mut CertificateParams| {
+        p.custom_extensions.push(rcgen::CustomExtension::from_oid_content(
+            &[2, 5, 29, 37],
+            vanthu::pki::path::receipt_signing_eku_value(),
+        ));
+    };
+    make("receipt", "Vanthu Receipts", openssl_rsa(2048), &receipt_eku, &inter, &inter_pem);
+    make("receipt-p256", "Vanthu Receipts P-256", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &receipt_eku, &inter, &inter_pem);
     make(
         "tsa",
         "Vanthu Test TSA",
@@ -221,7 +231,15 @@ pub fn generate(dir: &Path) -> Pki {
         openssl_rsa(2048),
         &|p| {
             p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-            p.extended_key_usages = vec![ExtendedKeyUsagePurpose::TimeStamping];
+            // RFC 3161 §2.3: the TSA's only extended key usage, critical
+            // (OpenSSL's `ts -verify` insists); rcgen writes its EKU list as
+            // not critical, so the extension is written by hand.
+            let time_stamping = [0x06, 0x08, 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08];
+            let mut eku = vec![0x30, time_stamping.len() as u8];
+            eku.extend_from_slice(&time_stamping);
+            let mut ext = rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 37], eku);
+            ext.set_criticality(true);
+            p.custom_extensions.push(ext);
         },
         &root,
         "",
