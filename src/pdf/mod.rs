@@ -11,6 +11,7 @@
 //! Every reader of outside bytes here works under a [`Budget`]: decompressed
 //! bytes, objects parsed, revisions followed, and a deadline.
 
+pub mod byterange;
 pub mod filters;
 pub mod object;
 pub mod signatures;
@@ -44,6 +45,20 @@ pub enum PdfError {
     Encrypted,
 }
 
+impl PdfError {
+    /// Whether this is the budget running out (a limit or the deadline):
+    /// such errors end the whole operation and are never swallowed.
+    pub fn is_budget(&self) -> bool {
+        matches!(self, PdfError::Timeout | PdfError::Limit(_))
+    }
+
+    /// For reads whose failure may be treated as "absent": passes budget
+    /// errors on, and turns any other error into `Ok(None)`.
+    pub fn unless_budget<T>(self) -> Result<Option<T>, PdfError> {
+        if self.is_budget() { Err(self) } else { Ok(None) }
+    }
+}
+
 /// Resource limits for reading one PDF.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -55,6 +70,8 @@ pub struct Limits {
     pub max_objects: usize,
     /// Cross-reference sections followed through /Prev.
     pub max_sections: usize,
+    /// Signature dictionaries examined (each costs a hash of the file).
+    pub max_signatures: usize,
     /// Wall-clock budget.
     pub time: Duration,
 }
@@ -66,6 +83,7 @@ impl Default for Limits {
             max_inflated_stream: 64 << 20,
             max_objects: 200_000,
             max_sections: 1024,
+            max_signatures: 100,
             time: Duration::from_secs(30),
         }
     }
@@ -138,6 +156,8 @@ pub struct Document<'a> {
     pub xref: Xref,
     pub budget: &'a Budget,
     objstms: RefCell<HashMap<(u32, usize), Rc<ObjStm>>>,
+    /// Set while an indirect /Length is being read (see `stream_length`).
+    in_length: Cell<bool>,
 }
 
 /// Most object streams kept decoded at once.
@@ -151,7 +171,7 @@ impl<'a> Document<'a> {
             return Err(PdfError::NotPdf);
         }
         let xref = Xref::load(data, budget)?;
-        let doc = Document { data, xref, budget, objstms: RefCell::new(HashMap::new()) };
+        let doc = Document { data, xref, budget, objstms: RefCell::new(HashMap::new()), in_length: Cell::new(false) };
         if doc.trailer_get(b"Encrypt").is_some() {
             return Err(PdfError::Encrypted);
         }
@@ -269,6 +289,24 @@ impl<'a> Document<'a> {
         parse_indirect_at(self.data, offset, Some(self))
     }
 
+    /// The value of an indirect /Length. Only one level is followed: a
+    /// /Length that leads to a stream whose own /Length is indirect again
+    /// (a loop between two streams) is not followed, and the stream's data
+    /// then runs to its `endstream` keyword. An unreadable /Length is
+    /// treated the same way; running out of budget is an error.
+    fn stream_length(&self, r: ObjRef) -> Result<Option<usize>, PdfError> {
+        if self.in_length.replace(true) {
+            return Ok(None);
+        }
+        let got = self.get(r);
+        self.in_length.set(false);
+        match got {
+            Ok(o) => Ok(o.and_then(|o| o.as_int()).and_then(|n| usize::try_from(n).ok())),
+            Err(e @ (PdfError::Timeout | PdfError::Limit(_))) => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// Raw data of a stream (not decoded).
     pub fn stream_raw(&self, s: &object::Stream) -> &'a [u8] {
         &self.data[s.data.0..s.data.1]
@@ -327,9 +365,7 @@ pub fn parse_indirect_span(
     }
     let declared = match (dict_get(&dict, b"Length"), doc) {
         (Some(Object::Int(n)), _) => usize::try_from(*n).ok(),
-        (Some(Object::Ref(lr)), Some(d)) if lr.num != r.num => {
-            d.get(*lr).ok().flatten().and_then(|o| o.as_int()).and_then(|n| usize::try_from(n).ok())
-        }
+        (Some(Object::Ref(lr)), Some(d)) if lr.num != r.num => d.stream_length(*lr)?,
         _ => None,
     };
     let ends_there = |end: usize| {

@@ -96,12 +96,19 @@ fn walk(
     let ft = dict_get(d, b"FT").and_then(Object::as_name).or(inherited_ft);
     let kids = dict_get(d, b"Kids").map(|k| doc.resolve(k, view)).transpose()?.flatten();
     // A field's kids are either sub-fields or widgets; widgets have no /T.
-    let has_field_kids = match &kids {
-        Some(Object::Array(a)) => a.iter().any(|k| {
-            k.as_ref().and_then(|kr| doc.get_in(kr, view).ok().flatten()).is_some_and(|o| o.get(b"T").is_some())
-        }),
-        _ => false,
-    };
+    let mut has_field_kids = false;
+    if let Some(Object::Array(a)) = &kids {
+        for kr in a.iter().filter_map(Object::as_ref) {
+            match doc.get_in(kr, view) {
+                Ok(Some(o)) if o.get(b"T").is_some() => {
+                    has_field_kids = true;
+                    break;
+                }
+                Err(e @ (PdfError::Timeout | PdfError::Limit(_))) => return Err(e),
+                _ => {}
+            }
+        }
+    }
     if has_field_kids {
         if let Some(Object::Array(a)) = kids {
             for k in &a {
@@ -154,7 +161,11 @@ pub fn find_signatures(doc: &Document<'_>) -> Result<Vec<FoundSignature>, PdfErr
             Some(Object::Dict(d)) => {
                 // A direct dictionary inside the field object: spans are file
                 // offsets only if the field itself is a top-level object.
-                let span = load_top_level(doc, f.field).ok().flatten().and_then(|x| x.span);
+                let span = match load_top_level(doc, f.field) {
+                    Ok(x) => x.and_then(|x| x.span),
+                    Err(e @ (PdfError::Timeout | PdfError::Limit(_))) => return Err(e),
+                    Err(_) => None,
+                };
                 out.push(FoundSignature { field: Some(f.name), object: None, dict: d, span, error: None });
             }
             _ => {}

@@ -1,0 +1,222 @@
+//! Hostile and damaged input through the library, as the gateway calls it:
+//! every case ends in a clean error or a report, within the deadline, and
+//! never in a panic. Each file is built here, byte by byte.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+use vanthu::pdf::{Limits, PdfError};
+use vanthu::pki::keys::{LocalKey, SigningKey};
+use vanthu::sign::{Credentials, SignError, SignOptions, finish, prepare, scheme_for, sign};
+use vanthu::verify::report::Indication;
+use vanthu::verify::{Options, verify_bytes};
+
+fn dev(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/dev").join(name)).expect("dev file")
+}
+
+fn signer() -> (LocalKey, Credentials) {
+    let key = LocalKey::from_pem(&dev("p256.key.pem")).expect("key");
+    let cert = vanthu::pki::pem_or_der(&dev("p256.cert.pem"), "CERTIFICATE", "cert").expect("cert").remove(0);
+    (key, Credentials { cert, chain: vec![] })
+}
+
+/// A one-page PDF with a classic cross-reference table; `objects` are
+/// appended as objects 4, 5, … and `extra_xref` is added to the table as
+/// written.
+fn minimal_pdf(objects: &[Vec<u8>], extra_xref: &str) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    let mut bodies: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".to_vec(),
+    ];
+    bodies.extend(objects.iter().cloned());
+    for (i, body) in bodies.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", bodies.len() + 1).as_bytes());
+    for o in &offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(extra_xref.as_bytes());
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", bodies.len() + 1).as_bytes(),
+    );
+    out
+}
+
+fn signed_copy(data: &[u8]) -> Vec<u8> {
+    let (key, creds) = signer();
+    let s = sign(data, &key, &creds, None, &SignOptions::default()).expect("sign");
+    let mut out = data.to_vec();
+    out.extend_from_slice(&s.tail);
+    out
+}
+
+#[test]
+fn a_file_with_thousands_of_signature_dictionaries_ends_well_inside_the_deadline() {
+    // 3,000 signature dictionaries, each with a sound /ByteRange over a
+    // 3 MB file and a real CMS (whose digest then does not match): examining
+    // all of them hashes 9 GB.
+    const N: usize = 3000;
+    let cms = {
+        let s = signed_copy(&minimal_pdf(&[], ""));
+        let at = s.windows(11).rposition(|w| w == b"/Contents <").expect("contents") + 11;
+        let len = s[at..].iter().position(|&b| b == b'>').expect(">");
+        String::from_utf8(s[at..at + len].to_vec()).expect("hex")
+    };
+    let slot = |v: usize| format!("{v:<10}");
+    let mut objects = vec![format!("<< /Length 3000000 >>\nstream\n{}\nendstream", "%".repeat(3_000_000)).into_bytes()];
+    for _ in 0..N {
+        objects.push(
+            format!(
+                "<< /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange [0 {} {} {}] /Contents <{}> >>",
+                slot(0),
+                slot(0),
+                slot(0),
+                cms
+            )
+            .into_bytes(),
+        );
+    }
+    let mut data = minimal_pdf(&objects, "");
+    let len = data.len();
+    // Patch each dictionary's range around its own /Contents.
+    let mut at = 0;
+    while let Some(i) = data[at..].windows(11).position(|w| w == b"/ByteRange ") {
+        let br = at + i + 11;
+        let c = br + data[br..].windows(10).position(|w| w == b"/Contents ").expect("contents") + 10;
+        let gap_end = c + cms.len() + 2;
+        let text = format!("[0 {} {} {}]", slot(c), slot(gap_end), slot(len - gap_end));
+        data[br..br + text.len()].copy_from_slice(text.as_bytes());
+        at = gap_end;
+    }
+    let opts = Options { limits: Limits { time: Duration::from_secs(10), ..Limits::default() }, ..Options::default() };
+    let started = Instant::now();
+    let report = verify_bytes(&data, "many.pdf", &opts).expect("a report");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(report.signatures.len() < N, "{} examined", report.signatures.len());
+    assert!(
+        report.warnings.iter().any(|w| w.contains(&format!("{N} signature dictionaries")) && w.contains("limit")),
+        "{:?}",
+        report.warnings
+    );
+    assert_ne!(report.indication, Indication::TotalPassed);
+    assert_eq!(report.signatures[0].subindication.map(|s| s.as_str()), Some("HASH_FAILURE".into()));
+}
+
+#[test]
+fn an_expired_deadline_is_an_error_not_a_partial_report() {
+    let mut objects = vec![format!("<< /Length 4000000 >>\nstream\n{}\nendstream", "%".repeat(4_000_000)).into_bytes()];
+    objects.push(b"<< /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange [0 1 2 3] /Contents <00> >>".to_vec());
+    let data = minimal_pdf(&objects, "");
+    let opts = Options { limits: Limits { time: Duration::ZERO, ..Limits::default() }, ..Options::default() };
+    match verify_bytes(&data, "late.pdf", &opts) {
+        Err(vanthu::verify::VerifyError::Pdf(PdfError::Timeout)) => {}
+        other => panic!("expected the deadline to end the validation: {:?}", other.map(|r| r.indication)),
+    }
+}
+
+#[test]
+fn signing_a_file_that_uses_object_number_4294967295_is_refused_not_wrapped() {
+    let data = minimal_pdf(&[], "4294967295 1\n0000000000 65535 f \n");
+    let (key, creds) = signer();
+    match sign(&data, &key, &creds, None, &SignOptions::default()) {
+        Err(SignError::Pdf(PdfError::Limit(what))) => assert!(what.contains("object numbers"), "{what}"),
+        Err(e) => panic!("unexpected error: {e}"),
+        Ok(s) => {
+            // Should a future version sign it, the result must read back.
+            let mut out = data.clone();
+            out.extend_from_slice(&s.tail);
+            let r = verify_bytes(&out, "big.pdf", &Options::default()).expect("readable");
+            assert_eq!(r.signatures.len(), 1);
+        }
+    }
+}
+
+/// A prepared file and the signature over its signed attributes.
+fn prepared() -> (Vec<u8>, Vec<u8>, Credentials) {
+    let (key, creds) = signer();
+    let input = minimal_pdf(&[], "");
+    let scheme = scheme_for(&creds.cert).expect("scheme");
+    let p = prepare(&input, &creds, scheme, 0, &SignOptions::default()).expect("prepare");
+    let sig = key.sign(&p.signed_attrs).expect("sign attrs");
+    let mut file = input;
+    file.extend_from_slice(&p.tail);
+    (file, sig, creds)
+}
+
+/// Rewrites the /ByteRange of the (only) placeholder, keeping its width.
+fn with_byte_range(file: &[u8], f: impl Fn([usize; 4]) -> [usize; 4]) -> Vec<u8> {
+    let at = file.windows(12).rposition(|w| w == b"/ByteRange [").expect("byte range") + 12;
+    let end = at + file[at..].iter().position(|&b| b == b']').expect("]");
+    let old: Vec<usize> =
+        std::str::from_utf8(&file[at..end]).unwrap().split_whitespace().map(|v| v.parse().unwrap()).collect();
+    let new = f([old[0], old[1], old[2], old[3]]);
+    let text = format!("{} {:<10} {:<10} {:<10}", new[0], new[1], new[2], new[3]);
+    assert_eq!(text.len(), end - at, "width kept");
+    let mut out = file.to_vec();
+    out[at..end].copy_from_slice(text.as_bytes());
+    out
+}
+
+#[test]
+fn sign_finish_embeds_into_a_sound_placeholder() {
+    let (mut file, sig, creds) = prepared();
+    let scheme = scheme_for(&creds.cert).unwrap();
+    finish(&mut file, &creds, scheme, &sig, None).expect("finish");
+    let r = verify_bytes(&file, "finished.pdf", &Options::default()).expect("report");
+    assert_eq!(r.signatures.len(), 1);
+    assert!(r.signatures[0].errors.iter().all(|e| !e.contains("ByteRange")), "{:?}", r.signatures[0].errors);
+    assert_eq!(r.signatures[0].subindication.map(|s| s.as_str()), Some("NO_CERTIFICATE_CHAIN_FOUND".into()));
+}
+
+#[test]
+fn sign_finish_refuses_a_byte_range_past_the_end_of_the_file() {
+    let (file, sig, creds) = prepared();
+    let scheme = scheme_for(&creds.cert).unwrap();
+    // The first range runs far past the end; the second still ends at it.
+    let mut bad = with_byte_range(&file, |[a, _, b, c]| [a, 999_999_999, b, c]);
+    assert!(matches!(finish(&mut bad, &creds, scheme, &sig, None), Err(SignError::NotPrepared)));
+    // Both ranges inside the file but past its end together.
+    let mut bad = with_byte_range(&file, |[a, x, b, c]| [a, x, b, c + 10]);
+    assert!(matches!(finish(&mut bad, &creds, scheme, &sig, None), Err(SignError::NotPrepared)));
+}
+
+#[test]
+fn sign_finish_requires_the_gap_to_be_the_contents_string() {
+    let (file, sig, creds) = prepared();
+    let scheme = scheme_for(&creds.cert).unwrap();
+    // Shifted by one byte: the ranges still reach the end of the file, but the
+    // gap is no longer the /Contents string, so the hex would land elsewhere.
+    let mut bad = with_byte_range(&file, |[a, x, b, c]| [a, x - 1, b - 1, c + 1]);
+    let before = bad.clone();
+    assert!(matches!(finish(&mut bad, &creds, scheme, &sig, None), Err(SignError::NotPrepared)));
+    assert_eq!(bad, before, "nothing written");
+}
+
+#[test]
+fn what_vanthu_signs_vanthu_reads() {
+    let out = signed_copy(&minimal_pdf(&[], ""));
+    let r = verify_bytes(&out, "signed.pdf", &Options::default()).expect("readable");
+    assert_eq!(r.signatures.len(), 1);
+    assert!(!r.modified_after_signing);
+}
+
+#[test]
+fn streams_whose_lengths_refer_to_each_other_do_not_recurse_forever() {
+    let objects = vec![
+        b"<< /Length 5 0 R >>\nstream\n/Sig /ByteRange\nendstream".to_vec(),
+        b"<< /Length 4 0 R >>\nstream\n/Sig\nendstream".to_vec(),
+    ];
+    let data = minimal_pdf(&objects, "");
+    let r = verify_bytes(&data, "loop.pdf", &Options::default()).expect("a report");
+    assert!(r.signatures.is_empty());
+    assert_eq!(r.indication, Indication::Indeterminate);
+}
