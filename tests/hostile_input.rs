@@ -220,3 +220,88 @@ fn streams_whose_lengths_refer_to_each_other_do_not_recurse_forever() {
     assert!(r.signatures.is_empty());
     assert_eq!(r.indication, Indication::Indeterminate);
 }
+
+/// Cuts `data` in the middle of its last revision (half-way between the
+/// previous `%%EOF` and the end).
+fn truncated_last_revision(data: &[u8]) -> Vec<u8> {
+    let body = &data[..data.len() - 8];
+    let prev_eof = body.windows(5).rposition(|w| w == b"%%EOF").expect("an earlier revision") + 5;
+    data[..prev_eof + (data.len() - prev_eof) / 2].to_vec()
+}
+
+#[test]
+fn verifying_a_truncated_file_names_the_truncation() {
+    let signed = signed_copy(&minimal_pdf(&[], ""));
+    let cut = truncated_last_revision(&signed);
+    let r = verify_bytes(&cut, "cut.pdf", &Options::default()).expect("a report, not an unusable file");
+    assert!(r.warnings.iter().any(|w| w.contains("truncated")), "{:?}", r.warnings);
+    assert!(r.to_text().contains("truncated"), "{}", r.to_text());
+    assert_ne!(r.indication, Indication::TotalPassed);
+}
+
+#[test]
+fn a_signature_before_a_truncated_revision_is_reported_and_the_document_is_modified() {
+    let once = signed_copy(&minimal_pdf(&[], ""));
+    let twice = signed_copy(&once);
+    let cut = truncated_last_revision(&twice);
+    let r = verify_bytes(&cut, "cut2.pdf", &Options::default()).expect("a report");
+    assert_eq!(r.signatures.len(), 1, "the first signature is still found");
+    assert!(r.modified_after_signing);
+    assert_eq!(r.signatures[0].changes_after.as_str(), "other");
+    assert!(r.warnings.iter().any(|w| w.contains("truncated")), "{:?}", r.warnings);
+}
+
+#[test]
+fn signing_a_truncated_file_is_refused() {
+    let once = signed_copy(&minimal_pdf(&[], ""));
+    let (key, creds) = signer();
+    for cut in [truncated_last_revision(&once), once[..once.len() - 3].to_vec()] {
+        match sign(&cut, &key, &creds, None, &SignOptions::default()) {
+            Err(SignError::Damaged(why)) => assert!(why.contains("truncated"), "{why}"),
+            Err(e) => panic!("refused for another reason: {e}"),
+            Ok(_) => panic!("a truncated file was signed"),
+        }
+    }
+}
+
+#[test]
+fn the_cli_refuses_to_sign_a_truncated_file_in_one_line() {
+    let once = signed_copy(&minimal_pdf(&[], ""));
+    let dir = tempfile::tempdir().unwrap();
+    let inp = dir.path().join("cut.pdf");
+    let out = dir.path().join("out.pdf");
+    std::fs::write(&inp, truncated_last_revision(&once)).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/dev");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_vanthu"))
+        .arg("sign")
+        .arg("--key")
+        .arg(root.join("p256.key.pem"))
+        .arg("--cert")
+        .arg(root.join("p256.cert.pem"))
+        .arg(&inp)
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("damaged") && err.contains("truncated"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_later_revision_with_broken_cross_reference_data_counts_as_modification() {
+    let signed = signed_copy(&minimal_pdf(&[], ""));
+    let mut t = signed.clone();
+    let xref = t.len() + 60;
+    t.extend_from_slice(b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>\nendobj\n");
+    let xref = xref.max(t.len());
+    t.extend_from_slice(
+        format!("xref\n0 2\ngarbage here\ntrailer\n<< /Size 4 >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    let r = verify_bytes(&t, "broken-later.pdf", &Options::default()).expect("a report, not unusable");
+    assert_eq!(r.signatures.len(), 1);
+    assert!(r.modified_after_signing);
+    assert_eq!(r.indication, Indication::TotalFailed);
+    assert!(r.warnings.iter().any(|w| w.contains("cannot be read")), "{:?}", r.warnings);
+}

@@ -158,6 +158,9 @@ pub struct Document<'a> {
     objstms: RefCell<HashMap<(u32, usize), Rc<ObjStm>>>,
     /// Set while an indirect /Length is being read (see `stream_length`).
     in_length: Cell<bool>,
+    /// Repairs and skipped damage found while reading objects on demand
+    /// (the cross-reference repairs are in `xref.repairs`).
+    notes: RefCell<Vec<String>>,
 }
 
 /// Most object streams kept decoded at once.
@@ -171,11 +174,34 @@ impl<'a> Document<'a> {
             return Err(PdfError::NotPdf);
         }
         let xref = Xref::load(data, budget)?;
-        let doc = Document { data, xref, budget, objstms: RefCell::new(HashMap::new()), in_length: Cell::new(false) };
+        let doc = Document {
+            data,
+            xref,
+            budget,
+            objstms: RefCell::new(HashMap::new()),
+            in_length: Cell::new(false),
+            notes: RefCell::new(Vec::new()),
+        };
         if doc.trailer_get(b"Encrypt").is_some() {
             return Err(PdfError::Encrypted);
         }
         Ok(doc)
+    }
+
+    /// Records a repair or skipped damage (each distinct sentence once).
+    pub fn note(&self, what: String) {
+        let mut notes = self.notes.borrow_mut();
+        if notes.len() < 100 && !notes.contains(&what) {
+            notes.push(what);
+        }
+    }
+
+    /// Everything repaired or skipped to read the document so far: the
+    /// cross-reference repairs, then those found reading objects.
+    pub fn repairs(&self) -> Vec<String> {
+        let mut all = self.xref.repairs.clone();
+        all.extend(self.notes.borrow().iter().cloned());
+        all
     }
 
     /// A trailer entry from the newest section that has it.

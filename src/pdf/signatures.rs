@@ -139,7 +139,17 @@ pub fn text_string(b: &[u8]) -> String {
 pub fn find_signatures(doc: &Document<'_>) -> Result<Vec<FoundSignature>, PdfError> {
     let mut out: Vec<FoundSignature> = Vec::new();
     let mut seen_objects = HashSet::new();
-    for f in signature_fields(doc, View::Latest)? {
+    // An unreadable form does not hide signatures: the /ByteRange scan
+    // below still finds their dictionaries.
+    let fields = match signature_fields(doc, View::Latest) {
+        Ok(f) => f,
+        Err(e) if e.is_budget() => return Err(e),
+        Err(e) => {
+            doc.note(format!("the form's signature fields cannot be read: {e}"));
+            Vec::new()
+        }
+    };
+    for f in fields {
         match f.value {
             Some(Object::Ref(r)) => {
                 if !seen_objects.insert(r) {

@@ -62,6 +62,9 @@ pub enum SignError {
     PlaceholderTooSmall(usize, usize),
     #[error("visible signature: {0}")]
     Appearance(String),
+    /// A signature over a damaged file would seal the damage in.
+    #[error("the input is damaged, not signing it: {0}")]
+    Damaged(String),
 }
 
 /// What the signature says besides the cryptography.
@@ -336,6 +339,7 @@ fn lay_out(
 ) -> Result<Layout, SignError> {
     let budget = Budget::new(Limits::default());
     let doc = Document::open(input, &budget)?;
+    check_intact(&doc)?;
     let root = doc.trailer_get(b"Root").and_then(Object::as_ref).ok_or(SignError::NoCatalog)?;
     let mut catalog = match doc.get(root)? {
         Some(Object::Dict(d)) => d,
@@ -497,6 +501,37 @@ fn lay_out(
     let br_abs = sig_at + header + br_at - base_len;
     tail[br_abs..br_abs + br.len()].copy_from_slice(br.as_bytes());
     Ok(Layout { base_len, tail, contents })
+}
+
+/// Refuses a document that was read only through repairs, or whose last
+/// revision holds an object that does not parse: the new signature would
+/// cover the damage, and a verifier (vanthu's included) reads the file the
+/// same way signing does.
+fn check_intact(doc: &Document<'_>) -> Result<(), SignError> {
+    if let Some(r) = doc.repairs().first() {
+        return Err(SignError::Damaged(r.clone()));
+    }
+    // An incremental update's objects are few: check each of them. (The
+    // first revision of a large file is not re-parsed whole here; what the
+    // signature needs of it is read below.)
+    if doc.xref.sections.len() > 1
+        && let Some(last) = doc.xref.sections.first()
+    {
+        let mut nums: Vec<(u32, crate::pdf::xref::Entry)> = last.entries.iter().map(|(&n, &e)| (n, e)).collect();
+        nums.sort_unstable_by_key(|&(n, _)| n);
+        for (n, e) in nums {
+            if n == 0 || e == crate::pdf::xref::Entry::Free {
+                continue;
+            }
+            if let Err(err) = doc.load(n, e, View::Latest) {
+                if err.is_budget() {
+                    return Err(err.into());
+                }
+                return Err(SignError::Damaged(format!("object {n} of the last revision cannot be read: {err}")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The words of a visible signature, from the signer's certificate.

@@ -31,6 +31,13 @@ impl Analysis {
         Analysis { level: Changes::None, adds_signatures: false, notes: Vec::new() }
     }
 
+    /// The outcome when later revisions cannot be read at all.
+    pub fn unreadable(note: String) -> Self {
+        let mut a = Analysis::none();
+        a.add(Changes::Other, note);
+        a
+    }
+
     fn add(&mut self, level: Changes, note: impl Into<String>) {
         if level == Changes::Other {
             self.notes.insert(0, note.into());
@@ -90,13 +97,30 @@ pub fn analyse(doc: &Document<'_>, signed_end: usize) -> Result<Analysis, PdfErr
                 }
                 continue;
             }
-            Some(e) => doc.load(n, e, View::Latest)?,
+            Some(e) => match doc.load(n, e, View::Latest) {
+                Ok(o) => o,
+                Err(err) if err.is_budget() => return Err(err),
+                Err(err) => {
+                    a.add(Changes::Other, format!("object {n} of a later revision cannot be read: {err}"));
+                    continue;
+                }
+            },
         };
         if !old_present {
             continue; // new objects matter only through what refers to them
         }
         let old_obj = match old_e {
-            Some(e) => doc.load(n, e, view_old)?,
+            Some(e) => match doc.load(n, e, view_old) {
+                Ok(o) => o,
+                Err(err) if err.is_budget() => return Err(err),
+                Err(err) => {
+                    a.add(
+                        Changes::Other,
+                        format!("object {n} was replaced, and its signed version cannot be read: {err}"),
+                    );
+                    continue;
+                }
+            },
             None => continue,
         };
         if same(doc, &old_obj, &new_obj) {

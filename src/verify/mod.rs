@@ -82,7 +82,6 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
     }
     let budget = Budget::new(opts.limits.clone());
     let doc = Document::open(data, &budget)?;
-    let mut warnings: Vec<String> = Vec::new();
     let found = find_signatures(&doc)?;
     let at = opts.at.unwrap_or_else(OffsetDateTime::now_utc);
     // Each signature costs a hash of (up to) the whole file and a path
@@ -91,6 +90,7 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
     // document cannot pass.
     let limit = opts.limits.max_signatures;
     let over_limit = found.len() > limit;
+    let mut warnings: Vec<String> = Vec::new();
     if over_limit {
         warnings.push(format!(
             "the document has {} signature dictionaries; only the first {limit} were examined (limit)",
@@ -118,7 +118,16 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
         let analysis = match cache.iter().find(|(e, _)| *e == end) {
             Some((_, a)) => a.clone(),
             None => {
-                let a = changes::analyse(&doc, end)?;
+                let a = match changes::analyse(&doc, end) {
+                    Ok(a) => a,
+                    Err(e) if e.is_budget() => return Err(e.into()),
+                    // What cannot be read after a signature cannot be shown
+                    // harmless: a repair never makes a document look less
+                    // modified.
+                    Err(e) => {
+                        changes::Analysis::unreadable(format!("what follows the signed revision cannot be read: {e}"))
+                    }
+                };
                 cache.push((end, a.clone()));
                 a
             }
@@ -154,7 +163,15 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
     } else {
         Indication::Indeterminate
     };
-    Ok(Report { file: name.to_string(), indication, modified_after_signing: modified, warnings, signatures: sigs })
+    let mut all_warnings = doc.repairs();
+    all_warnings.extend(warnings);
+    Ok(Report {
+        file: name.to_string(),
+        indication,
+        modified_after_signing: modified,
+        warnings: all_warnings,
+        signatures: sigs,
+    })
 }
 
 /// The byte ranges of a signature, after every invariant has been checked.
