@@ -24,10 +24,14 @@ fn signer() -> (LocalKey, Credentials) {
 /// appended as objects 4, 5, … and `extra_xref` is added to the table as
 /// written.
 fn minimal_pdf(objects: &[Vec<u8>], extra_xref: &str) -> Vec<u8> {
+    pdf_with_catalog("<< /Type /Catalog /Pages 2 0 R >>", objects, extra_xref)
+}
+
+fn pdf_with_catalog(catalog: &str, objects: &[Vec<u8>], extra_xref: &str) -> Vec<u8> {
     let mut out = b"%PDF-1.7\n".to_vec();
     let mut offsets = Vec::new();
     let mut bodies: Vec<Vec<u8>> = vec![
-        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        catalog.as_bytes().to_vec(),
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".to_vec(),
     ];
@@ -304,4 +308,114 @@ fn a_later_revision_with_broken_cross_reference_data_counts_as_modification() {
     assert!(r.modified_after_signing);
     assert_eq!(r.indication, Indication::TotalFailed);
     assert!(r.warnings.iter().any(|w| w.contains("cannot be read")), "{:?}", r.warnings);
+}
+
+/// `data` with `pad` (whitespace) inserted before its `xref` keyword and
+/// its `startxref` pointing at the pad, as some producers write.
+fn startxref_before_xref(data: &[u8], pad: &[u8]) -> Vec<u8> {
+    let xref = data.windows(6).rposition(|w| w == b"\nxref\n").expect("xref") + 1;
+    let sx = data.windows(10).rposition(|w| w == b"startxref\n").expect("startxref");
+    let mut out = data[..xref].to_vec();
+    out.extend_from_slice(pad);
+    out.extend_from_slice(&data[xref..sx]);
+    out.extend_from_slice(format!("startxref\n{xref}\n%%EOF\n").as_bytes());
+    out
+}
+
+#[test]
+fn a_startxref_pointing_at_whitespace_before_xref_is_read() {
+    let input = startxref_before_xref(&minimal_pdf(&[], ""), b"  \r\n");
+    let signed = signed_copy(&input);
+    let r = verify_bytes(&signed, "ws.pdf", &Options::default()).expect("readable");
+    assert_eq!(r.signatures.len(), 1);
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+}
+
+#[test]
+fn a_later_signature_on_a_revision_whose_startxref_points_at_whitespace_is_not_a_modification() {
+    // The signed revision itself was written that way: its own xref gets a
+    // pad and its startxref points at the pad (the /ByteRange is kept sound,
+    // so only the signature's hash breaks).
+    let once = signed_copy(&minimal_pdf(&[], ""));
+    let pad = b" \r\n";
+    let mut padded = startxref_before_xref(&once, pad);
+    let at = padded.windows(12).rposition(|w| w == b"/ByteRange [").unwrap() + 12;
+    let end = at + padded[at..].iter().position(|&b| b == b']').unwrap();
+    let nums: Vec<usize> =
+        std::str::from_utf8(&padded[at..end]).unwrap().split_whitespace().map(|v| v.parse().unwrap()).collect();
+    let text = format!("0 {:<10} {:<10} {:<10}", nums[1], nums[2], nums[3] + pad.len());
+    padded[at..end].copy_from_slice(text.as_bytes());
+    let twice = signed_copy(&padded);
+    let r = verify_bytes(&twice, "ws2.pdf", &Options::default()).expect("readable");
+    assert_eq!(r.signatures.len(), 2);
+    assert_eq!(r.signatures[0].byte_range.map(|b| b[2] + b[3]), Some(padded.len() as u64), "{:?}", r.signatures[0]);
+    assert_eq!(r.signatures[0].changes_after.as_str(), "signatures", "{:?}", r.signatures[0].errors);
+    assert!(!r.modified_after_signing);
+}
+
+/// `minimal_pdf` with every in-use offset of its table moved by `by` bytes.
+fn shifted_offsets(data: &[u8], by: usize) -> Vec<u8> {
+    let text = String::from_utf8_lossy(data).into_owned();
+    let xref = text.rfind("\nxref\n").expect("xref") + 1;
+    let (head, tail) = text.split_at(xref);
+    let tail: Vec<String> = tail
+        .lines()
+        .map(|l| match l.strip_suffix(" 00000 n ") {
+            Some(off) => format!("{:010} 00000 n ", off.parse::<usize>().unwrap() + by),
+            None => l.to_string(),
+        })
+        .collect();
+    format!("{head}{}\n", tail.join("\n")).into_bytes()
+}
+
+#[test]
+fn wrong_xref_offsets_are_recovered_by_finding_the_objects_with_a_warning() {
+    let input = shifted_offsets(&minimal_pdf(&[], ""), 3);
+    let budget = vanthu::pdf::Budget::new(Limits::default());
+    let doc = vanthu::pdf::Document::open(&input, &budget).expect("open");
+    let page = doc.get(vanthu::pdf::object::ObjRef { num: 3, generation: 0 }).expect("read").expect("present");
+    assert!(page.has_name(b"Type", b"Page"));
+    assert!(doc.repairs().iter().any(|w| w.contains("object 3 is not at byte")), "{:?}", doc.repairs());
+    // Signing reads it the same way, and so does verifying the result.
+    let signed = signed_copy(&input);
+    let r = verify_bytes(&signed, "shifted.pdf", &Options::default()).expect("readable");
+    assert_eq!(r.signatures.len(), 1);
+    assert_eq!(r.signatures[0].field, "Signature1");
+    assert!(!r.modified_after_signing);
+}
+
+#[test]
+fn wrong_offsets_in_a_later_revision_count_as_modification() {
+    let signed = signed_copy(&minimal_pdf(&[], ""));
+    // A later revision replacing the page, its xref entry 5 bytes off.
+    let mut t = signed.clone();
+    let prev = {
+        let sx = t.windows(10).rposition(|w| w == b"startxref\n").unwrap() + 10;
+        String::from_utf8_lossy(&t[sx..]).split_whitespace().next().unwrap().to_string()
+    };
+    let at = t.len();
+    t.extend_from_slice(b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>\nendobj\n");
+    let xref = t.len();
+    t.extend_from_slice(
+        format!(
+            "xref\n3 1\n{:010} 00000 n \ntrailer\n<< /Size 4 /Root 1 0 R /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n",
+            at + 5
+        )
+        .as_bytes(),
+    );
+    let r = verify_bytes(&t, "later-shifted.pdf", &Options::default()).expect("readable");
+    assert_eq!(r.signatures.len(), 1);
+    assert!(r.modified_after_signing);
+    assert_eq!(r.signatures[0].changes_after.as_str(), "other");
+}
+
+#[test]
+fn a_malformed_number_in_a_field_signing_does_not_need_leaves_the_document_readable() {
+    let objects = vec![b"<< /Fields [5 0 R] >>".to_vec(), b"<< /FT /Tx /T (Name) /Rect [0 0 -1.#INF 10] >>".to_vec()];
+    let input = pdf_with_catalog("<< /Type /Catalog /Pages 2 0 R /AcroForm 4 0 R >>", &objects, "");
+    let signed = signed_copy(&input);
+    let r = verify_bytes(&signed, "inf.pdf", &Options::default()).expect("readable");
+    assert_eq!(r.signatures.len(), 1);
+    assert_eq!(r.signatures[0].field, "Signature1");
+    assert!(r.warnings.iter().any(|w| w.contains("bad number")), "{:?}", r.warnings);
 }

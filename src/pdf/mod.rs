@@ -161,6 +161,12 @@ pub struct Document<'a> {
     /// Repairs and skipped damage found while reading objects on demand
     /// (the cross-reference repairs are in `xref.repairs`).
     notes: RefCell<Vec<String>>,
+    /// Where each `N G obj` header sits, by object number: built on the
+    /// first object that is not where its cross-reference entry says.
+    headers: RefCell<Option<HashMap<u32, Vec<usize>>>>,
+    /// Objects found by that reconstruction: (number, offset of the
+    /// cross-reference section that listed them).
+    repaired: RefCell<Vec<(u32, usize)>>,
 }
 
 /// Most object streams kept decoded at once.
@@ -181,6 +187,8 @@ impl<'a> Document<'a> {
             objstms: RefCell::new(HashMap::new()),
             in_length: Cell::new(false),
             notes: RefCell::new(Vec::new()),
+            headers: RefCell::new(None),
+            repaired: RefCell::new(Vec::new()),
         };
         if doc.trailer_get(b"Encrypt").is_some() {
             return Err(PdfError::Encrypted);
@@ -246,16 +254,56 @@ impl<'a> Document<'a> {
         Err(PdfError::Limit("reference chain"))
     }
 
+    /// Objects found only by reconstruction, with the offset of the
+    /// cross-reference section that listed them at a wrong offset.
+    pub fn repaired(&self) -> Vec<(u32, usize)> {
+        self.repaired.borrow().clone()
+    }
+
+    /// Where object `num` (listed in use at `offset` in `view`) really
+    /// starts. Producers in the wild write wrong offsets; like viewers, the
+    /// object is then found by its `num G obj` header: the last one before
+    /// the section that lists it. Each such repair is noted.
+    pub fn locate(&self, num: u32, offset: usize, view: View) -> Result<Option<usize>, PdfError> {
+        if header_at(self.data, offset) == Some(num) {
+            return Ok(Some(offset));
+        }
+        let section = self
+            .xref
+            .sections
+            .iter()
+            .filter(|s| view.sees(s.offset))
+            .find(|s| s.entries.contains_key(&num))
+            .map_or(self.data.len(), |s| s.offset);
+        if self.headers.borrow().is_none() {
+            let index = index_headers(self.data, self.budget)?;
+            *self.headers.borrow_mut() = Some(index);
+        }
+        let found = self
+            .headers
+            .borrow()
+            .as_ref()
+            .and_then(|h| h.get(&num))
+            .and_then(|v| v.iter().copied().filter(|&at| at < section).next_back());
+        if let Some(at) = found {
+            self.note(format!(
+                "object {num} is not at byte {offset} as its cross-reference entry says; found at byte {at}"
+            ));
+            self.repaired.borrow_mut().push((num, section));
+        }
+        Ok(found)
+    }
+
     /// Loads the object an entry points at.
     pub fn load(&self, num: u32, entry: Entry, view: View) -> Result<Object, PdfError> {
         self.budget.tick()?;
         match entry {
             Entry::Free => Ok(Object::Null),
             Entry::InUse { offset, .. } => {
-                let (r, obj) = self.parse_indirect(offset)?;
-                if r.num != num {
-                    return Err(PdfError::Xref(format!("object {num} expected at byte {offset}, found {}", r.num)));
-                }
+                let at = self.locate(num, offset, view)?.ok_or_else(|| {
+                    PdfError::Xref(format!("object {num} is neither at byte {offset} nor anywhere else in the file"))
+                })?;
+                let (_, obj) = self.parse_indirect(at)?;
                 Ok(obj)
             }
             Entry::Compressed { stream, index } => {
@@ -346,6 +394,57 @@ impl View {
             View::Before(n) => section_offset < n,
         }
     }
+}
+
+/// The object number of an `N G obj` header at `offset`, if one is there.
+pub fn header_at(data: &[u8], offset: usize) -> Option<u32> {
+    let mut p = Parser::new(data, offset);
+    let num = p.uint()?;
+    p.uint().filter(|&g| g <= u64::from(u16::MAX))?;
+    if !p.keyword(b"obj") {
+        return None;
+    }
+    u32::try_from(num).ok()
+}
+
+/// If `obj_kw` is the `obj` of a header `N G obj`, where that header starts.
+pub fn object_header_start(data: &[u8], obj_kw: usize) -> Option<usize> {
+    let after = obj_kw.checked_add(3)?;
+    if data.get(after).is_some_and(|&b| !object::is_whitespace(b) && !b"<[/(%".contains(&b)) {
+        return None;
+    }
+    // Back over "G" and "N", each preceded by whitespace.
+    let mut i = obj_kw;
+    for _ in 0..2 {
+        let end = i;
+        while i > 0 && data.get(i - 1).is_some_and(|&b| object::is_whitespace(b)) {
+            i -= 1;
+        }
+        let digits_end = i;
+        while i > 0 && data.get(i - 1).is_some_and(u8::is_ascii_digit) {
+            i -= 1;
+        }
+        if !(digits_end > i && digits_end < end) {
+            return None;
+        }
+    }
+    header_at(data, i).map(|_| i)
+}
+
+/// Every object header in the file, by number, in file order.
+fn index_headers(data: &[u8], budget: &Budget) -> Result<HashMap<u32, Vec<usize>>, PdfError> {
+    let mut index: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, hit) in memchr::memmem::find_iter(data, b"obj").enumerate() {
+        if i % 65_536 == 0 {
+            budget.check_time()?;
+        }
+        if let Some(start) = object_header_start(data, hit)
+            && let Some(num) = header_at(data, start)
+        {
+            index.entry(num).or_default().push(start);
+        }
+    }
+    Ok(index)
 }
 
 /// Parses an indirect object at `offset` of `data`. A stream's /Length is

@@ -80,8 +80,16 @@ fn walk(
     if depth > MAX_FIELD_DEPTH || seen.len() >= MAX_FIELDS || !seen.insert(r) {
         return Ok(());
     }
-    let Some(field) = doc.get_in(r, view)? else {
-        return Ok(());
+    // One unreadable field (a malformed number in its /Rect, say) does not
+    // hide the others.
+    let field = match doc.get_in(r, view) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(()),
+        Err(e) if e.is_budget() => return Err(e),
+        Err(e) => {
+            doc.note(format!("form field {} cannot be read, skipped: {e}", r.num));
+            return Ok(());
+        }
     };
     let Some(d) = field.as_dict() else {
         return Ok(());
@@ -248,10 +256,10 @@ fn load_top_level(doc: &Document<'_>, r: ObjRef) -> Result<Option<FoundSignature
     match doc.entry(r.num, View::Latest) {
         Some(Entry::InUse { offset, .. }) => {
             doc.budget.tick()?;
-            let (got, obj, end) = parse_indirect_span(doc.data, offset, Some(doc))?;
-            if got.num != r.num {
-                return Err(PdfError::Xref(format!("object {} expected at byte {offset}", r.num)));
-            }
+            let offset = doc
+                .locate(r.num, offset, View::Latest)?
+                .ok_or_else(|| PdfError::Xref(format!("object {} expected at byte {offset}", r.num)))?;
+            let (_, obj, end) = parse_indirect_span(doc.data, offset, Some(doc))?;
             Ok(obj.as_dict().cloned().map(|dict| FoundSignature {
                 field: None,
                 object: Some(r),

@@ -149,6 +149,14 @@ pub fn last_startxref(data: &[u8], end: usize) -> Option<usize> {
     startxref_value(data, pos)
 }
 
+/// Where a section pointed at by `offset` starts: past any whitespace or
+/// line break that a `startxref` or /Prev value points at.
+pub fn section_start(data: &[u8], offset: usize) -> usize {
+    let mut p = Parser::new(data, offset);
+    p.skip_ws();
+    p.pos
+}
+
 /// The number after the `startxref` keyword at `pos`.
 fn startxref_value(data: &[u8], pos: usize) -> Option<usize> {
     let mut p = Parser::new(data, pos.checked_add(b"startxref".len())?);

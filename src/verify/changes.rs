@@ -9,9 +9,9 @@
 //! built on the signed one, or they count as a modification too (the
 //! "incremental saving attack" of the 2019 PDF-insecurity study).
 
-use crate::pdf::object::{Dict, ObjRef, Object, Parser, Stream, dict_get};
-use crate::pdf::xref::{Entry, last_startxref};
-use crate::pdf::{Document, PdfError, View, parse_indirect_span};
+use crate::pdf::object::{Dict, ObjRef, Object, Stream, dict_get};
+use crate::pdf::xref::{Entry, last_startxref, section_start};
+use crate::pdf::{Document, PdfError, View, object_header_start, parse_indirect_span};
 use crate::verify::report::Changes;
 use std::collections::{BTreeSet, HashSet};
 
@@ -69,7 +69,9 @@ pub fn analyse(doc: &Document<'_>, signed_end: usize) -> Result<Analysis, PdfErr
         a.add(Changes::Other, "data appended after the signed revision is not a PDF revision");
         return Ok(a);
     }
-    let signed_xref = last_startxref(data, signed_end);
+    // Sections are known by where their keyword or object starts; a
+    // startxref may point at the whitespace before it.
+    let signed_xref = last_startxref(data, signed_end).map(|o| section_start(data, o));
     if !signed_xref.is_some_and(|o| doc.xref.offsets().any(|s| s == o)) {
         a.add(Changes::Other, "later revisions do not build on the signed revision");
         return Ok(a);
@@ -128,6 +130,16 @@ pub fn analyse(doc: &Document<'_>, signed_end: usize) -> Result<Analysis, PdfErr
         }
         let (level, note) = ctx.classify(n, &old_obj, &new_obj, &mut a.adds_signatures)?;
         a.add(level, note);
+    }
+    // A later revision that could only be read by repair is not shown
+    // harmless by that repair.
+    for (n, section) in doc.repaired() {
+        if section >= signed_end {
+            a.add(
+                Changes::Other,
+                format!("object {n} of a later revision is not where its cross-reference entry says"),
+            );
+        }
     }
     Ok(a)
 }
@@ -194,30 +206,6 @@ fn check_unlisted_objects(
         }
     }
     Ok(())
-}
-
-/// If `obj_kw` is the `obj` of a header `N G obj`, where that header starts.
-fn object_header_start(data: &[u8], obj_kw: usize) -> Option<usize> {
-    if data.get(obj_kw + 3).is_some_and(|&b| !crate::pdf::object::is_whitespace(b) && !b"<[/(%".contains(&b)) {
-        return None;
-    }
-    let mut i = obj_kw;
-    let back_int = |i: &mut usize| -> bool {
-        let end = *i;
-        while *i > 0 && crate::pdf::object::is_whitespace(data[*i - 1]) {
-            *i -= 1;
-        }
-        let digits_end = *i;
-        while *i > 0 && data[*i - 1].is_ascii_digit() {
-            *i -= 1;
-        }
-        digits_end > *i && digits_end < end
-    };
-    if !back_int(&mut i) || !back_int(&mut i) {
-        return None;
-    }
-    let mut p = Parser::new(data, i);
-    (p.uint().is_some() && p.uint().is_some() && p.keyword(b"obj")).then_some(i)
 }
 
 /// What the signed revision looked like, for placing changed objects.
