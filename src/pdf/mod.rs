@@ -284,7 +284,7 @@ impl<'a> Document<'a> {
             .borrow()
             .as_ref()
             .and_then(|h| h.get(&num))
-            .and_then(|v| v.iter().copied().filter(|&at| at < section).next_back());
+            .and_then(|v| v.iter().copied().rfind(|&at| at < section));
         if let Some(at) = found {
             self.note(format!(
                 "object {num} is not at byte {offset} as its cross-reference entry says; found at byte {at}"
