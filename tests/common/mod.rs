@@ -3,6 +3,7 @@
 //! qpdf) so each test reads as a user journey.
 #![allow(dead_code)]
 
+pub mod build;
 pub mod pki;
 
 use serde_json::Value;
