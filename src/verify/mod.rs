@@ -99,11 +99,22 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
     }
     let digests = Digests::default();
     let mut sigs: Vec<SignatureReport> = Vec::with_capacity(found.len().min(limit));
+    let mut redefined = false;
     let mut certification: Option<(u8, usize)> = None;
     let mut ends = Vec::with_capacity(found.len().min(limit));
     for (i, f) in found.iter().take(limit).enumerate() {
         budget.check_time()?;
-        let (rep, end) = check_signature(&doc, &digests, f, i, opts, at)?;
+        let (mut rep, end) = check_signature(&doc, &digests, f, i, opts, at)?;
+        if let Some(r) = f.object
+            && changes::signature_redefined(&doc, r.num)?
+        {
+            redefined = true;
+            rep.changes_after = Changes::Other;
+            rep.fail(
+                SubIndication::FormatFailure,
+                "changed after signing: the signature dictionary was redefined by a later revision",
+            );
+        }
         if let (Some(p), Some(end)) = (rep.certification, end) {
             certification = Some(certification.map_or((p, end), |c: (u8, usize)| if end < c.1 { (p, end) } else { c }));
         }
@@ -111,7 +122,7 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
         sigs.push(rep);
     }
     // Revision analysis, once per distinct signed revision.
-    let mut modified = false;
+    let mut modified = redefined;
     let mut cache: Vec<(usize, changes::Analysis)> = Vec::new();
     for (rep, end) in sigs.iter_mut().zip(&ends) {
         let Some(end) = *end else { continue };
@@ -132,7 +143,8 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
                 a
             }
         };
-        rep.changes_after = analysis.level;
+        rep.changes_after = rep.changes_after.max(analysis.level);
+        rep.warnings.extend(analysis.warnings.iter().map(|w| format!("later revision: {w}")));
         // DocMDP of a certification signature made at or before this
         // revision limits what may follow; without one, annotations and
         // form filling are acceptable (as in every mainstream validator).

@@ -82,12 +82,20 @@ pub fn last_startxref(data: &[u8]) -> usize {
 /// (catalog 1 0 R, /Prev to the last section); `trailer_extra` goes into
 /// its trailer.
 pub fn append_update(data: &[u8], objects: &[(u32, String)], trailer_extra: &str) -> Vec<u8> {
+    let objects: Vec<(u32, Vec<u8>)> = objects.iter().map(|(n, b)| (*n, b.clone().into_bytes())).collect();
+    append_update_bytes(data, &objects, trailer_extra)
+}
+
+/// [`append_update`] with bodies as bytes.
+pub fn append_update_bytes(data: &[u8], objects: &[(u32, Vec<u8>)], trailer_extra: &str) -> Vec<u8> {
     let prev = last_startxref(data);
     let mut out = data.to_vec();
     let mut offsets = Vec::new();
     for (num, body) in objects {
         offsets.push((*num, out.len()));
-        out.extend_from_slice(format!("{num} 0 obj\n{body}\nendobj\n").as_bytes());
+        out.extend_from_slice(format!("{num} 0 obj\n").as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
     out.extend_from_slice(b"xref\n");
