@@ -212,6 +212,30 @@ impl<'a> Document<'a> {
         all
     }
 
+    /// The first object of the newest revision that does not parse, when
+    /// that revision is an incremental update. (A first revision is not
+    /// re-parsed whole: a 50 MB file would pay for objects nobody needs.)
+    /// Signing refuses such a file and verifying reports it, so both read a
+    /// damaged update the same way.
+    pub fn last_revision_problem(&self) -> Result<Option<String>, PdfError> {
+        let (Some(last), true) = (self.xref.sections.first(), self.xref.sections.len() > 1) else {
+            return Ok(None);
+        };
+        let mut nums: Vec<(u32, Entry)> = last.entries.iter().map(|(&n, &e)| (n, e)).collect();
+        nums.sort_unstable_by_key(|&(n, _)| n);
+        for (n, e) in nums {
+            if n == 0 || e == Entry::Free {
+                continue;
+            }
+            match self.load(n, e, View::Latest) {
+                Ok(_) => {}
+                Err(err) if err.is_budget() => return Err(err),
+                Err(err) => return Ok(Some(format!("object {n} of the last revision cannot be read: {err}"))),
+            }
+        }
+        Ok(None)
+    }
+
     /// A trailer entry from the newest section that has it.
     pub fn trailer_get(&self, key: &[u8]) -> Option<&Object> {
         self.xref.sections.iter().find_map(|s| dict_get(&s.trailer, key))

@@ -511,25 +511,8 @@ fn check_intact(doc: &Document<'_>) -> Result<(), SignError> {
     if let Some(r) = doc.repairs().first() {
         return Err(SignError::Damaged(r.clone()));
     }
-    // An incremental update's objects are few: check each of them. (The
-    // first revision of a large file is not re-parsed whole here; what the
-    // signature needs of it is read below.)
-    if doc.xref.sections.len() > 1
-        && let Some(last) = doc.xref.sections.first()
-    {
-        let mut nums: Vec<(u32, crate::pdf::xref::Entry)> = last.entries.iter().map(|(&n, &e)| (n, e)).collect();
-        nums.sort_unstable_by_key(|&(n, _)| n);
-        for (n, e) in nums {
-            if n == 0 || e == crate::pdf::xref::Entry::Free {
-                continue;
-            }
-            if let Err(err) = doc.load(n, e, View::Latest) {
-                if err.is_budget() {
-                    return Err(err.into());
-                }
-                return Err(SignError::Damaged(format!("object {n} of the last revision cannot be read: {err}")));
-            }
-        }
+    if let Some(problem) = doc.last_revision_problem()? {
+        return Err(SignError::Damaged(problem));
     }
     Ok(())
 }

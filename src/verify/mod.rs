@@ -91,6 +91,10 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
     let limit = opts.limits.max_signatures;
     let over_limit = found.len() > limit;
     let mut warnings: Vec<String> = Vec::new();
+    // Read the last revision as signing does: damage there is named.
+    if let Some(problem) = doc.last_revision_problem()? {
+        warnings.push(problem);
+    }
     if over_limit {
         warnings.push(format!(
             "the document has {} signature dictionaries; only the first {limit} were examined (limit)",
