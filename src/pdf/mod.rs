@@ -11,6 +11,7 @@
 //! Every reader of outside bytes here works under a [`Budget`]: decompressed
 //! bytes, objects parsed, revisions followed, and a deadline.
 
+pub mod byterange;
 pub mod filters;
 pub mod object;
 pub mod signatures;
@@ -44,6 +45,20 @@ pub enum PdfError {
     Encrypted,
 }
 
+impl PdfError {
+    /// Whether this is the budget running out (a limit or the deadline):
+    /// such errors end the whole operation and are never swallowed.
+    pub fn is_budget(&self) -> bool {
+        matches!(self, PdfError::Timeout | PdfError::Limit(_))
+    }
+
+    /// For reads whose failure may be treated as "absent": passes budget
+    /// errors on, and turns any other error into `Ok(None)`.
+    pub fn unless_budget<T>(self) -> Result<Option<T>, PdfError> {
+        if self.is_budget() { Err(self) } else { Ok(None) }
+    }
+}
+
 /// Resource limits for reading one PDF.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -55,6 +70,8 @@ pub struct Limits {
     pub max_objects: usize,
     /// Cross-reference sections followed through /Prev.
     pub max_sections: usize,
+    /// Signature dictionaries examined (each costs a hash of the file).
+    pub max_signatures: usize,
     /// Wall-clock budget.
     pub time: Duration,
 }
@@ -66,6 +83,7 @@ impl Default for Limits {
             max_inflated_stream: 64 << 20,
             max_objects: 200_000,
             max_sections: 1024,
+            max_signatures: 100,
             time: Duration::from_secs(30),
         }
     }
@@ -138,6 +156,17 @@ pub struct Document<'a> {
     pub xref: Xref,
     pub budget: &'a Budget,
     objstms: RefCell<HashMap<(u32, usize), Rc<ObjStm>>>,
+    /// Set while an indirect /Length is being read (see `stream_length`).
+    in_length: Cell<bool>,
+    /// Repairs and skipped damage found while reading objects on demand
+    /// (the cross-reference repairs are in `xref.repairs`).
+    notes: RefCell<Vec<String>>,
+    /// Where each `N G obj` header sits, by object number: built on the
+    /// first object that is not where its cross-reference entry says.
+    headers: RefCell<Option<HashMap<u32, Vec<usize>>>>,
+    /// Objects found by that reconstruction: (number, offset of the
+    /// cross-reference section that listed them).
+    repaired: RefCell<Vec<(u32, usize)>>,
 }
 
 /// Most object streams kept decoded at once.
@@ -151,11 +180,60 @@ impl<'a> Document<'a> {
             return Err(PdfError::NotPdf);
         }
         let xref = Xref::load(data, budget)?;
-        let doc = Document { data, xref, budget, objstms: RefCell::new(HashMap::new()) };
+        let doc = Document {
+            data,
+            xref,
+            budget,
+            objstms: RefCell::new(HashMap::new()),
+            in_length: Cell::new(false),
+            notes: RefCell::new(Vec::new()),
+            headers: RefCell::new(None),
+            repaired: RefCell::new(Vec::new()),
+        };
         if doc.trailer_get(b"Encrypt").is_some() {
             return Err(PdfError::Encrypted);
         }
         Ok(doc)
+    }
+
+    /// Records a repair or skipped damage (each distinct sentence once).
+    pub fn note(&self, what: String) {
+        let mut notes = self.notes.borrow_mut();
+        if notes.len() < 100 && !notes.contains(&what) {
+            notes.push(what);
+        }
+    }
+
+    /// Everything repaired or skipped to read the document so far: the
+    /// cross-reference repairs, then those found reading objects.
+    pub fn repairs(&self) -> Vec<String> {
+        let mut all = self.xref.repairs.clone();
+        all.extend(self.notes.borrow().iter().cloned());
+        all
+    }
+
+    /// The first object of the newest revision that does not parse, when
+    /// that revision is an incremental update. (A first revision is not
+    /// re-parsed whole: a 50 MB file would pay for objects nobody needs.)
+    /// Signing refuses such a file and verifying reports it, so both read a
+    /// damaged update the same way.
+    pub fn last_revision_problem(&self) -> Result<Option<String>, PdfError> {
+        let (Some(last), true) = (self.xref.sections.first(), self.xref.sections.len() > 1) else {
+            return Ok(None);
+        };
+        let mut nums: Vec<(u32, Entry)> = last.entries.iter().map(|(&n, &e)| (n, e)).collect();
+        nums.sort_unstable_by_key(|&(n, _)| n);
+        for (n, e) in nums {
+            if n == 0 || e == Entry::Free {
+                continue;
+            }
+            match self.load(n, e, View::Latest) {
+                Ok(_) => {}
+                Err(err) if err.is_budget() => return Err(err),
+                Err(err) => return Ok(Some(format!("object {n} of the last revision cannot be read: {err}"))),
+            }
+        }
+        Ok(None)
     }
 
     /// A trailer entry from the newest section that has it.
@@ -200,16 +278,56 @@ impl<'a> Document<'a> {
         Err(PdfError::Limit("reference chain"))
     }
 
+    /// Objects found only by reconstruction, with the offset of the
+    /// cross-reference section that listed them at a wrong offset.
+    pub fn repaired(&self) -> Vec<(u32, usize)> {
+        self.repaired.borrow().clone()
+    }
+
+    /// Where object `num` (listed in use at `offset` in `view`) really
+    /// starts. Producers in the wild write wrong offsets; like viewers, the
+    /// object is then found by its `num G obj` header: the last one before
+    /// the section that lists it. Each such repair is noted.
+    pub fn locate(&self, num: u32, offset: usize, view: View) -> Result<Option<usize>, PdfError> {
+        if header_at(self.data, offset) == Some(num) {
+            return Ok(Some(offset));
+        }
+        let section = self
+            .xref
+            .sections
+            .iter()
+            .filter(|s| view.sees(s.offset))
+            .find(|s| s.entries.contains_key(&num))
+            .map_or(self.data.len(), |s| s.offset);
+        if self.headers.borrow().is_none() {
+            let index = index_headers(self.data, self.budget)?;
+            *self.headers.borrow_mut() = Some(index);
+        }
+        let found = self
+            .headers
+            .borrow()
+            .as_ref()
+            .and_then(|h| h.get(&num))
+            .and_then(|v| v.iter().copied().rfind(|&at| at < section));
+        if let Some(at) = found {
+            self.note(format!(
+                "object {num} is not at byte {offset} as its cross-reference entry says; found at byte {at}"
+            ));
+            self.repaired.borrow_mut().push((num, section));
+        }
+        Ok(found)
+    }
+
     /// Loads the object an entry points at.
     pub fn load(&self, num: u32, entry: Entry, view: View) -> Result<Object, PdfError> {
         self.budget.tick()?;
         match entry {
             Entry::Free => Ok(Object::Null),
             Entry::InUse { offset, .. } => {
-                let (r, obj) = self.parse_indirect(offset)?;
-                if r.num != num {
-                    return Err(PdfError::Xref(format!("object {num} expected at byte {offset}, found {}", r.num)));
-                }
+                let at = self.locate(num, offset, view)?.ok_or_else(|| {
+                    PdfError::Xref(format!("object {num} is neither at byte {offset} nor anywhere else in the file"))
+                })?;
+                let (_, obj) = self.parse_indirect(at)?;
                 Ok(obj)
             }
             Entry::Compressed { stream, index } => {
@@ -269,6 +387,24 @@ impl<'a> Document<'a> {
         parse_indirect_at(self.data, offset, Some(self))
     }
 
+    /// The value of an indirect /Length. Only one level is followed: a
+    /// /Length that leads to a stream whose own /Length is indirect again
+    /// (a loop between two streams) is not followed, and the stream's data
+    /// then runs to its `endstream` keyword. An unreadable /Length is
+    /// treated the same way; running out of budget is an error.
+    fn stream_length(&self, r: ObjRef) -> Result<Option<usize>, PdfError> {
+        if self.in_length.replace(true) {
+            return Ok(None);
+        }
+        let got = self.get(r);
+        self.in_length.set(false);
+        match got {
+            Ok(o) => Ok(o.and_then(|o| o.as_int()).and_then(|n| usize::try_from(n).ok())),
+            Err(e @ (PdfError::Timeout | PdfError::Limit(_))) => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// Raw data of a stream (not decoded).
     pub fn stream_raw(&self, s: &object::Stream) -> &'a [u8] {
         &self.data[s.data.0..s.data.1]
@@ -282,6 +418,57 @@ impl View {
             View::Before(n) => section_offset < n,
         }
     }
+}
+
+/// The object number of an `N G obj` header at `offset`, if one is there.
+pub fn header_at(data: &[u8], offset: usize) -> Option<u32> {
+    let mut p = Parser::new(data, offset);
+    let num = p.uint()?;
+    p.uint().filter(|&g| g <= u64::from(u16::MAX))?;
+    if !p.keyword(b"obj") {
+        return None;
+    }
+    u32::try_from(num).ok()
+}
+
+/// If `obj_kw` is the `obj` of a header `N G obj`, where that header starts.
+pub fn object_header_start(data: &[u8], obj_kw: usize) -> Option<usize> {
+    let after = obj_kw.checked_add(3)?;
+    if data.get(after).is_some_and(|&b| !object::is_whitespace(b) && !b"<[/(%".contains(&b)) {
+        return None;
+    }
+    // Back over "G" and "N", each preceded by whitespace.
+    let mut i = obj_kw;
+    for _ in 0..2 {
+        let end = i;
+        while i > 0 && data.get(i - 1).is_some_and(|&b| object::is_whitespace(b)) {
+            i -= 1;
+        }
+        let digits_end = i;
+        while i > 0 && data.get(i - 1).is_some_and(u8::is_ascii_digit) {
+            i -= 1;
+        }
+        if !(digits_end > i && digits_end < end) {
+            return None;
+        }
+    }
+    header_at(data, i).map(|_| i)
+}
+
+/// Every object header in the file, by number, in file order.
+fn index_headers(data: &[u8], budget: &Budget) -> Result<HashMap<u32, Vec<usize>>, PdfError> {
+    let mut index: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, hit) in memchr::memmem::find_iter(data, b"obj").enumerate() {
+        if i % 65_536 == 0 {
+            budget.check_time()?;
+        }
+        if let Some(start) = object_header_start(data, hit)
+            && let Some(num) = header_at(data, start)
+        {
+            index.entry(num).or_default().push(start);
+        }
+    }
+    Ok(index)
 }
 
 /// Parses an indirect object at `offset` of `data`. A stream's /Length is
@@ -327,9 +514,7 @@ pub fn parse_indirect_span(
     }
     let declared = match (dict_get(&dict, b"Length"), doc) {
         (Some(Object::Int(n)), _) => usize::try_from(*n).ok(),
-        (Some(Object::Ref(lr)), Some(d)) if lr.num != r.num => {
-            d.get(*lr).ok().flatten().and_then(|o| o.as_int()).and_then(|n| usize::try_from(n).ok())
-        }
+        (Some(Object::Ref(lr)), Some(d)) if lr.num != r.num => d.stream_length(*lr)?,
         _ => None,
     };
     let ends_there = |end: usize| {

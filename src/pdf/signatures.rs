@@ -80,8 +80,16 @@ fn walk(
     if depth > MAX_FIELD_DEPTH || seen.len() >= MAX_FIELDS || !seen.insert(r) {
         return Ok(());
     }
-    let Some(field) = doc.get_in(r, view)? else {
-        return Ok(());
+    // One unreadable field (a malformed number in its /Rect, say) does not
+    // hide the others.
+    let field = match doc.get_in(r, view) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(()),
+        Err(e) if e.is_budget() => return Err(e),
+        Err(e) => {
+            doc.note(format!("form field {} cannot be read, skipped: {e}", r.num));
+            return Ok(());
+        }
     };
     let Some(d) = field.as_dict() else {
         return Ok(());
@@ -96,12 +104,19 @@ fn walk(
     let ft = dict_get(d, b"FT").and_then(Object::as_name).or(inherited_ft);
     let kids = dict_get(d, b"Kids").map(|k| doc.resolve(k, view)).transpose()?.flatten();
     // A field's kids are either sub-fields or widgets; widgets have no /T.
-    let has_field_kids = match &kids {
-        Some(Object::Array(a)) => a.iter().any(|k| {
-            k.as_ref().and_then(|kr| doc.get_in(kr, view).ok().flatten()).is_some_and(|o| o.get(b"T").is_some())
-        }),
-        _ => false,
-    };
+    let mut has_field_kids = false;
+    if let Some(Object::Array(a)) = &kids {
+        for kr in a.iter().filter_map(Object::as_ref) {
+            match doc.get_in(kr, view) {
+                Ok(Some(o)) if o.get(b"T").is_some() => {
+                    has_field_kids = true;
+                    break;
+                }
+                Err(e @ (PdfError::Timeout | PdfError::Limit(_))) => return Err(e),
+                _ => {}
+            }
+        }
+    }
     if has_field_kids {
         if let Some(Object::Array(a)) = kids {
             for k in &a {
@@ -132,7 +147,17 @@ pub fn text_string(b: &[u8]) -> String {
 pub fn find_signatures(doc: &Document<'_>) -> Result<Vec<FoundSignature>, PdfError> {
     let mut out: Vec<FoundSignature> = Vec::new();
     let mut seen_objects = HashSet::new();
-    for f in signature_fields(doc, View::Latest)? {
+    // An unreadable form does not hide signatures: the /ByteRange scan
+    // below still finds their dictionaries.
+    let fields = match signature_fields(doc, View::Latest) {
+        Ok(f) => f,
+        Err(e) if e.is_budget() => return Err(e),
+        Err(e) => {
+            doc.note(format!("the form's signature fields cannot be read: {e}"));
+            Vec::new()
+        }
+    };
+    for f in fields {
         match f.value {
             Some(Object::Ref(r)) => {
                 if !seen_objects.insert(r) {
@@ -154,7 +179,11 @@ pub fn find_signatures(doc: &Document<'_>) -> Result<Vec<FoundSignature>, PdfErr
             Some(Object::Dict(d)) => {
                 // A direct dictionary inside the field object: spans are file
                 // offsets only if the field itself is a top-level object.
-                let span = load_top_level(doc, f.field).ok().flatten().and_then(|x| x.span);
+                let span = match load_top_level(doc, f.field) {
+                    Ok(x) => x.and_then(|x| x.span),
+                    Err(e @ (PdfError::Timeout | PdfError::Limit(_))) => return Err(e),
+                    Err(_) => None,
+                };
                 out.push(FoundSignature { field: Some(f.name), object: None, dict: d, span, error: None });
             }
             _ => {}
@@ -227,10 +256,10 @@ fn load_top_level(doc: &Document<'_>, r: ObjRef) -> Result<Option<FoundSignature
     match doc.entry(r.num, View::Latest) {
         Some(Entry::InUse { offset, .. }) => {
             doc.budget.tick()?;
-            let (got, obj, end) = parse_indirect_span(doc.data, offset, Some(doc))?;
-            if got.num != r.num {
-                return Err(PdfError::Xref(format!("object {} expected at byte {offset}", r.num)));
-            }
+            let offset = doc
+                .locate(r.num, offset, View::Latest)?
+                .ok_or_else(|| PdfError::Xref(format!("object {} expected at byte {offset}", r.num)))?;
+            let (_, obj, end) = parse_indirect_span(doc.data, offset, Some(doc))?;
             Ok(obj.as_dict().cloned().map(|dict| FoundSignature {
                 field: None,
                 object: Some(r),

@@ -18,12 +18,16 @@ pub enum Body {
     Raw(Vec<u8>),
 }
 
+/// Highest object number an update writes: other readers (poppler, qpdf)
+/// hold object numbers in a signed 32-bit integer.
+const MAX_OBJECT_NUMBER: u32 = i32::MAX as u32;
+
 /// Objects to append to a document.
 pub struct Update<'d, 'a> {
     doc: &'d Document<'a>,
     /// The first number this update hands out.
-    first_new: u32,
-    next: u32,
+    first_new: u64,
+    next: u64,
     objects: Vec<(ObjRef, Body)>,
 }
 
@@ -35,6 +39,8 @@ pub struct Written {
 }
 
 impl<'d, 'a> Update<'d, 'a> {
+    /// An update whose new objects are numbered after every number the
+    /// document uses (its trailers' /Size and its cross-reference entries).
     pub fn new(doc: &'d Document<'a>) -> Self {
         let size = doc
             .xref
@@ -44,21 +50,28 @@ impl<'d, 'a> Update<'d, 'a> {
             .max()
             .unwrap_or(0);
         let max_entry = doc.xref.sections.iter().flat_map(|s| s.entries.keys().copied()).max().unwrap_or(0);
-        let next = (size.clamp(0, u32::MAX as i64 - 1) as u32).max(max_entry.saturating_add(1)).max(1);
+        // Kept in u64: a file naming object 4294967295 must not make the
+        // next number wrap to 0; `reserve` refuses numbers past the cap.
+        let next = u64::try_from(size).unwrap_or(0).max(u64::from(max_entry) + 1).max(1);
         Update { doc, first_new: next, next, objects: Vec::new() }
     }
 
     /// Reserves a number for a new object (its body is given with [`Self::set`]).
-    pub fn reserve(&mut self) -> ObjRef {
-        let r = ObjRef { num: self.next, generation: 0 };
-        self.next += 1;
-        r
+    pub fn reserve(&mut self) -> Result<ObjRef, PdfError> {
+        // The xref stream of `write` takes one more number after these.
+        let num = u32::try_from(self.next)
+            .ok()
+            .filter(|&n| n < MAX_OBJECT_NUMBER)
+            .ok_or(PdfError::Limit("object numbers (the document already uses the highest ones)"))?;
+        self.next = self.next.saturating_add(1);
+        Ok(ObjRef { num, generation: 0 })
     }
 
-    pub fn add(&mut self, body: Body) -> ObjRef {
-        let r = self.reserve();
+    /// Adds a new object and returns its number.
+    pub fn add(&mut self, body: Body) -> Result<ObjRef, PdfError> {
+        let r = self.reserve()?;
         self.objects.push((r, body));
-        r
+        Ok(r)
     }
 
     /// Sets the body of an object reserved with [`Self::reserve`].
@@ -73,7 +86,7 @@ impl<'d, 'a> Update<'d, 'a> {
     pub fn replace(&mut self, r: ObjRef, body: Body) -> Result<(), PdfError> {
         match self.doc.entry(r.num, super::View::Latest) {
             Some(super::xref::Entry::InUse { .. } | super::xref::Entry::Compressed { .. })
-                if r.num < self.first_new =>
+                if u64::from(r.num) < self.first_new =>
             {
                 self.set(r, body);
                 Ok(())
@@ -119,7 +132,8 @@ impl<'d, 'a> Update<'d, 'a> {
         let xref_at = base_len + tail.len();
         if latest.is_stream {
             // A cross-reference stream, listing itself too.
-            let own = ObjRef { num: self.next, generation: 0 };
+            let own =
+                ObjRef { num: u32::try_from(self.next).map_err(|_| PdfError::Limit("object numbers"))?, generation: 0 };
             offsets.push((own, xref_at));
             let mut rows = offsets.clone();
             rows.sort_by_key(|(r, _)| r.num);
@@ -133,7 +147,7 @@ impl<'d, 'a> Update<'d, 'a> {
                 index.push(Object::Int(1));
             }
             trailer.push((b"Type".to_vec(), Object::Name(b"XRef".to_vec())));
-            trailer.push((b"Size".to_vec(), Object::Int(own.num as i64 + 1)));
+            trailer.push((b"Size".to_vec(), Object::Int(i64::from(own.num) + 1)));
             trailer.push((b"Index".to_vec(), Object::Array(index)));
             trailer.push((b"W".to_vec(), Object::Array(vec![Object::Int(1), Object::Int(4), Object::Int(2)])));
             trailer.push((b"Length".to_vec(), Object::Int(data.len() as i64)));
@@ -150,7 +164,7 @@ impl<'d, 'a> Update<'d, 'a> {
             let mut i = 0;
             while i < rows.len() {
                 let mut j = i + 1;
-                while j < rows.len() && rows[j].0.num == rows[j - 1].0.num + 1 {
+                while j < rows.len() && Some(rows[j].0.num) == rows[j - 1].0.num.checked_add(1) {
                     j += 1;
                 }
                 tail.extend_from_slice(format!("{} {}\n", rows[i].0.num, j - i).as_bytes());
@@ -159,7 +173,10 @@ impl<'d, 'a> Update<'d, 'a> {
                 }
                 i = j;
             }
-            trailer.push((b"Size".to_vec(), Object::Int(self.next as i64)));
+            trailer.push((
+                b"Size".to_vec(),
+                Object::Int(i64::try_from(self.next).map_err(|_| PdfError::Limit("object numbers"))?),
+            ));
             tail.extend_from_slice(b"trailer\n");
             serialize(&Object::Dict(trailer), &mut tail);
             tail.push(b'\n');

@@ -31,17 +31,75 @@ pub struct Section {
 #[derive(Debug, Clone)]
 pub struct Xref {
     pub sections: Vec<Section>,
-    /// The `startxref` value at the end of the file.
+    /// The `startxref` value of the newest revision read.
     pub startxref: usize,
+    /// What had to be repaired or skipped to read the file, one sentence
+    /// each (empty for a file that parses cleanly). Damage is never
+    /// silently ignored: readers report these.
+    pub repairs: Vec<String>,
+    /// Where the newest complete revision read ends (after its `%%EOF`),
+    /// when bytes that belong to no revision follow it.
+    pub damaged_tail: Option<usize>,
 }
+
+/// Most `startxref` keywords tried, newest first, when the last revision
+/// cannot be read.
+const MAX_RECOVERY_TRIES: usize = 64;
 
 /// Most entries one section may declare.
 const MAX_ENTRIES: usize = 8_000_000;
 
 impl Xref {
+    /// Reads the chain from the last `startxref`. When that fails (a
+    /// truncated file, a broken last revision), the newest earlier revision
+    /// that reads cleanly is used instead and the damage is recorded in
+    /// [`Xref::repairs`]; only a file with no readable revision is an error.
     pub fn load(data: &[u8], budget: &Budget) -> Result<Xref, PdfError> {
-        let startxref = last_startxref(data, data.len())
-            .ok_or_else(|| PdfError::Xref("no startxref at the end of the file".into()))?;
+        let first = last_startxref(data, data.len())
+            .ok_or_else(|| PdfError::Xref("no startxref at the end of the file".into()))
+            .and_then(|at| Self::load_chain(data, at, budget));
+        let mut xref = match first {
+            Ok(x) => x,
+            Err(e) if e.is_budget() => return Err(e),
+            Err(e) => Self::recover(data, budget, e)?,
+        };
+        if let Some(end) = complete_end(data)
+            && trim_ws_end(data) > end
+        {
+            xref.damaged_tail = Some(end);
+            xref.repairs.push(format!(
+                "the file is truncated or damaged: its last {} bytes (after byte {end}) are not a complete revision",
+                data.len() - end
+            ));
+        } else if complete_end(data).is_none() {
+            xref.damaged_tail = Some(0);
+            xref.repairs.push("the file is truncated: it does not end with %%EOF".into());
+        }
+        Ok(xref)
+    }
+
+    /// The newest earlier revision that reads cleanly.
+    fn recover(data: &[u8], budget: &Budget, first: PdfError) -> Result<Xref, PdfError> {
+        let mut end = data.len();
+        for _ in 0..MAX_RECOVERY_TRIES {
+            let Some(kw) = memchr::memmem::rfind(&data[..end], b"startxref") else { break };
+            end = kw;
+            let Some(at) = startxref_value(data, kw) else { continue };
+            match Self::load_chain(data, at, budget) {
+                Ok(mut x) => {
+                    x.repairs.push(format!(
+                        "the last revision cannot be read ({first}); the revision whose startxref is at byte {kw} was read instead"
+                    ));
+                    return Ok(x);
+                }
+                Err(e) if e.is_budget() => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Err(first)
+    }
+
+    fn load_chain(data: &[u8], startxref: usize, budget: &Budget) -> Result<Xref, PdfError> {
         let mut sections = Vec::new();
         let mut seen = HashSet::new();
         let mut next = Some(startxref);
@@ -72,7 +130,7 @@ impl Xref {
             };
             sections.push(section);
         }
-        Ok(Xref { sections, startxref })
+        Ok(Xref { sections, startxref, repairs: Vec::new(), damaged_tail: None })
     }
 
     /// Offsets of all sections.
@@ -88,8 +146,35 @@ pub fn last_startxref(data: &[u8], end: usize) -> Option<usize> {
     let end = end.min(data.len());
     let from = end.saturating_sub(64 << 10);
     let pos = memchr::memmem::rfind(&data[from..end], b"startxref")? + from;
-    let mut p = Parser::new(data, pos + b"startxref".len());
+    startxref_value(data, pos)
+}
+
+/// Where a section pointed at by `offset` starts: past any whitespace or
+/// line break that a `startxref` or /Prev value points at.
+pub fn section_start(data: &[u8], offset: usize) -> usize {
+    let mut p = Parser::new(data, offset);
+    p.skip_ws();
+    p.pos
+}
+
+/// The number after the `startxref` keyword at `pos`.
+fn startxref_value(data: &[u8], pos: usize) -> Option<usize> {
+    let mut p = Parser::new(data, pos.checked_add(b"startxref".len())?);
     p.uint().and_then(|v| usize::try_from(v).ok())
+}
+
+/// Where the last complete revision ends: just after the last `%%EOF`
+/// that follows a `startxref` and its number.
+pub fn complete_end(data: &[u8]) -> Option<usize> {
+    let kw = memchr::memmem::rfind(data, b"startxref")?;
+    startxref_value(data, kw)?;
+    let eof = memchr::memmem::find(&data[kw..], b"%%EOF")? + kw;
+    Some(eof + b"%%EOF".len())
+}
+
+/// The length of `data` without trailing whitespace (NULs included).
+fn trim_ws_end(data: &[u8]) -> usize {
+    data.iter().rposition(|&c| !super::object::is_whitespace(c)).map_or(0, |i| i + 1)
 }
 
 fn read_section(data: &[u8], offset: usize, budget: &Budget) -> Result<Section, PdfError> {

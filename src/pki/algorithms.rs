@@ -61,7 +61,7 @@ pub enum AlgorithmError {
 }
 
 /// Digest algorithms accepted for document and attribute hashes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DigestAlgorithm {
     Sha256,
     Sha384,
@@ -150,7 +150,8 @@ fn parse_spki(spki: &[u8]) -> Result<PublicKey<'_>, AlgorithmError> {
         let n = kr.expect(tag::INTEGER).map_err(bad)?.value;
         let e = kr.expect(tag::INTEGER).map_err(bad)?.value;
         let n = strip_leading_zeros(n);
-        let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+        // A zero (empty) modulus has no bits; it is refused below by policy.
+        let bits = n.len().saturating_mul(8).saturating_sub(n.first().map_or(8, |b| b.leading_zeros() as usize));
         Ok(PublicKey { kind: KeyKind::Rsa { bits }, key, rsa_parts: Some((n, strip_leading_zeros(e))) })
     } else if alg == oid::EC_PUBLIC_KEY {
         let curve = params.filter(|p| p.tag == tag::OID).map(|p| Oid(p.value));
@@ -388,5 +389,25 @@ impl SignatureScheme {
             Self::RsaPkcs1Sha384 | Self::EcdsaP384Sha384 => DigestAlgorithm::Sha384,
             Self::RsaPkcs1Sha512 | Self::Ed25519 => DigestAlgorithm::Sha512,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_rsa_key_with_a_zero_modulus_is_an_error_not_an_underflow() {
+        // SubjectPublicKeyInfo { rsaEncryption, RSAPublicKey { n = 0, e = 65537 } }.
+        let rsa_key = [0x30, 0x08, 0x02, 0x01, 0x00, 0x02, 0x03, 0x01, 0x00, 0x01];
+        let mut bits = vec![0x03, 0x0B, 0x00];
+        bits.extend_from_slice(&rsa_key);
+        let alg = [0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01, 0x05, 0x00];
+        let mut spki = vec![0x30, (alg.len() + bits.len()) as u8];
+        spki.extend_from_slice(&alg);
+        spki.extend_from_slice(&bits);
+        assert!(matches!(key_kind(&spki), Ok(KeyKind::Rsa { bits: 0 }) | Err(_)));
+        let verdict = verify_signature(&spki, oid::SHA256_WITH_RSA, None, None, b"message", &[0; 256]);
+        assert!(verdict.is_err());
     }
 }

@@ -147,7 +147,7 @@ pub fn build(
         (b"Resources".to_vec(), Object::Dict(resources)),
         (b"Filter".to_vec(), name(b"FlateDecode")),
     ];
-    let ap = up.add(Body::Stream { dict: form, data: deflate(&content)? });
+    let ap = up.add(Body::Stream { dict: form, data: deflate(&content)? })?;
     Ok((ap, [page[0] + x, page[1] + y, page[0] + x + w, page[1] + y + h]))
 }
 
@@ -238,7 +238,7 @@ impl Font<'static> {
                 (b"Filter".to_vec(), name(b"FlateDecode")),
             ],
             data: deflate(&subset)?,
-        });
+        })?;
         let upem = f64::from(self.face.units_per_em());
         let scale = |v: i16| Object::Int((f64::from(v) * 1000.0 / upem).round() as i64);
         let bb = self.face.global_bounding_box();
@@ -256,9 +256,11 @@ impl Font<'static> {
             (b"CapHeight".to_vec(), scale(self.face.capital_height().unwrap_or(self.face.ascender()))),
             (b"StemV".to_vec(), Object::Int(80)),
             (b"FontFile2".to_vec(), Object::Ref(file)),
-        ])));
-        let map = up
-            .add(Body::Stream { dict: vec![(b"Filter".to_vec(), name(b"FlateDecode"))], data: deflate(&cid_to_gid)? });
+        ])))?;
+        let map = up.add(Body::Stream {
+            dict: vec![(b"Filter".to_vec(), name(b"FlateDecode"))],
+            data: deflate(&cid_to_gid)?,
+        })?;
         let mut widths = Vec::new();
         for &g in used.keys() {
             widths.push(Object::Int(g as i64));
@@ -279,9 +281,11 @@ impl Font<'static> {
             (b"FontDescriptor".to_vec(), Object::Ref(descriptor)),
             (b"W".to_vec(), Object::Array(widths)),
             (b"CIDToGIDMap".to_vec(), Object::Ref(map)),
-        ])));
-        let to_unicode = up
-            .add(Body::Stream { dict: vec![(b"Filter".to_vec(), name(b"FlateDecode"))], data: deflate(&cmap(used))? });
+        ])))?;
+        let to_unicode = up.add(Body::Stream {
+            dict: vec![(b"Filter".to_vec(), name(b"FlateDecode"))],
+            data: deflate(&cmap(used))?,
+        })?;
         Ok(up.add(Body::Object(Object::Dict(vec![
             (b"Type".to_vec(), name(b"Font")),
             (b"Subtype".to_vec(), name(b"Type0")),
@@ -289,7 +293,7 @@ impl Font<'static> {
             (b"Encoding".to_vec(), name(b"Identity-H")),
             (b"DescendantFonts".to_vec(), Object::Array(vec![Object::Ref(cid_font)])),
             (b"ToUnicode".to_vec(), Object::Ref(to_unicode)),
-        ]))))
+        ])))?)
     }
 }
 
@@ -379,8 +383,8 @@ fn add_image(up: &mut Update<'_, '_>, img: &Image) -> Result<ObjRef, SignError> 
     };
     let mut dict = common(b"DeviceRGB");
     if let Some(alpha) = &img.alpha {
-        let mask = up.add(Body::Stream { dict: common(b"DeviceGray"), data: deflate(alpha)? });
+        let mask = up.add(Body::Stream { dict: common(b"DeviceGray"), data: deflate(alpha)? })?;
         dict.push((b"SMask".to_vec(), Object::Ref(mask)));
     }
-    Ok(up.add(Body::Stream { dict, data: deflate(&img.rgb)? }))
+    Ok(up.add(Body::Stream { dict, data: deflate(&img.rgb)? })?)
 }

@@ -16,6 +16,7 @@ pub mod appearance;
 use crate::cms::build::{self, SignedDataParts, SignerIdentity};
 use crate::cms::tsa::{Timestamper, TsaError};
 use crate::cms::{self, oid as cms_oid};
+use crate::pdf::byterange::ByteRange;
 use crate::pdf::object::{Dict, ObjRef, Object, PdfString, dict_get};
 use crate::pdf::signatures::{find_signatures, signature_fields};
 use crate::pdf::write::{Body, Update, pdf_date, text_string, write_string};
@@ -61,6 +62,9 @@ pub enum SignError {
     PlaceholderTooSmall(usize, usize),
     #[error("visible signature: {0}")]
     Appearance(String),
+    /// A signature over a damaged file would seal the damage in.
+    #[error("the input is damaged, not signing it: {0}")]
+    Damaged(String),
 }
 
 /// What the signature says besides the cryptography.
@@ -214,31 +218,23 @@ pub fn finish(
     let cert = Cert::parse(&creds.cert).map_err(SignError::Certificate)?;
     let identity = SignerIdentity::from_cert(&cert);
     let digest_alg = scheme.digest();
-    let (br, contents_len) = {
+    // The placeholder: the newest signature dictionary whose /ByteRange is
+    // sound by the verifier's own rules (the gap is exactly its /Contents),
+    // reaches the end of the file and whose /Contents is still all zeros.
+    let br = {
         let budget = Budget::new(Limits::default());
         let doc = Document::open(prepared, &budget)?;
         let found = find_signatures(&doc)?;
-        let placeholder = found
+        found
             .iter()
-            .filter_map(|f| {
-                let br = dict_get(&f.dict, b"ByteRange")?
-                    .as_array()?
-                    .iter()
-                    .map(Object::as_int)
-                    .collect::<Option<Vec<i64>>>()?;
-                let Some(Object::Str(c)) = dict_get(&f.dict, b"Contents") else { return None };
-                let end = usize::try_from(br.get(2)? + br.get(3)?).ok()?;
-                (c.bytes.iter().all(|&b| b == 0) && end == prepared.len() && br.len() == 4)
-                    .then(|| ([br[0] as usize, br[1] as usize, br[2] as usize, br[3] as usize], c.span))
-            })
+            .filter(|f| f.span.is_some())
+            .filter_map(|f| ByteRange::from_dict(&f.dict, prepared.len()).ok())
+            .filter(|(br, c)| br.end() == prepared.len() && c.bytes.iter().all(|&b| b == 0))
+            .map(|(br, _)| br)
             .next_back()
-            .ok_or(SignError::NotPrepared)?;
-        (placeholder.0, placeholder.1.1 - placeholder.1.0 - 2)
+            .ok_or(SignError::NotPrepared)?
     };
-    let mut ctx = ring::digest::Context::new(digest_alg.ring());
-    ctx.update(&prepared[br[0]..br[0] + br[1]]);
-    ctx.update(&prepared[br[2]..br[2] + br[3]]);
-    let digest = ctx.finish().as_ref().to_vec();
+    let digest = br.digest(prepared, digest_alg.ring()).ok_or(SignError::NotPrepared)?;
     let attrs = build::signed_attributes(cms_oid::DATA, &digest, &identity);
     let alg_id = build::signature_algorithm_id(scheme);
     let (alg_oid, params) =
@@ -252,10 +248,12 @@ pub fn finish(
     };
     let cms = build_cms(creds, &identity, scheme, &attrs, signature, token.as_deref());
     let hex = hex_upper(&cms);
-    if hex.len() > contents_len {
-        return Err(SignError::PlaceholderTooSmall(cms.len(), contents_len / 2));
+    if hex.len() > br.hex_room() {
+        return Err(SignError::PlaceholderTooSmall(cms.len(), br.hex_room() / 2));
     }
-    prepared[br[1] + 1..br[1] + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    let at = br.gap().0.saturating_add(1);
+    let slot = prepared.get_mut(at..at.saturating_add(hex.len())).ok_or(SignError::NotPrepared)?;
+    slot.copy_from_slice(hex.as_bytes());
     Ok(())
 }
 
@@ -341,6 +339,7 @@ fn lay_out(
 ) -> Result<Layout, SignError> {
     let budget = Budget::new(Limits::default());
     let doc = Document::open(input, &budget)?;
+    check_intact(&doc)?;
     let root = doc.trailer_get(b"Root").and_then(Object::as_ref).ok_or(SignError::NoCatalog)?;
     let mut catalog = match doc.get(root)? {
         Some(Object::Dict(d)) => d,
@@ -350,7 +349,7 @@ fn lay_out(
         return Err(SignError::CertifyNotFirst);
     }
     let mut up = Update::new(&doc);
-    let sig_ref = up.reserve();
+    let sig_ref = up.reserve()?;
 
     // The signature dictionary, with placeholders at known positions.
     let mut raw = Vec::new();
@@ -422,7 +421,7 @@ fn lay_out(
             set(&mut widget, b"F", Object::Int(4));
             set(&mut widget, b"AP", Object::Dict(vec![(b"N".to_vec(), Object::Ref(ap))]));
         }
-        let widget_ref = up.add(Body::Object(Object::Dict(widget)));
+        let widget_ref = up.add(Body::Object(Object::Dict(widget)))?;
         // The page's /Annots gains the widget.
         let Some(Object::Dict(mut page)) = doc.get(page_ref)? else { return Err(SignError::NoSuchPage(page_no)) };
         match dict_get(&page, b"Annots").cloned() {
@@ -475,7 +474,7 @@ fn lay_out(
             _ => {
                 let mut af = Vec::new();
                 add_field(&mut af, &mut up)?;
-                let afr = up.add(Body::Object(Object::Dict(af)));
+                let afr = up.add(Body::Object(Object::Dict(af)))?;
                 set(&mut catalog, b"AcroForm", Object::Ref(afr));
                 catalog_changed = true;
             }
@@ -502,6 +501,20 @@ fn lay_out(
     let br_abs = sig_at + header + br_at - base_len;
     tail[br_abs..br_abs + br.len()].copy_from_slice(br.as_bytes());
     Ok(Layout { base_len, tail, contents })
+}
+
+/// Refuses a document that was read only through repairs, or whose last
+/// revision holds an object that does not parse: the new signature would
+/// cover the damage, and a verifier (vanthu's included) reads the file the
+/// same way signing does.
+fn check_intact(doc: &Document<'_>) -> Result<(), SignError> {
+    if let Some(r) = doc.repairs().first() {
+        return Err(SignError::Damaged(r.clone()));
+    }
+    if let Some(problem) = doc.last_revision_problem()? {
+        return Err(SignError::Damaged(problem));
+    }
+    Ok(())
 }
 
 /// The words of a visible signature, from the signer's certificate.

@@ -9,9 +9,9 @@
 //! built on the signed one, or they count as a modification too (the
 //! "incremental saving attack" of the 2019 PDF-insecurity study).
 
-use crate::pdf::object::{Dict, ObjRef, Object, Parser, Stream, dict_get};
-use crate::pdf::xref::{Entry, last_startxref};
-use crate::pdf::{Document, PdfError, View, parse_indirect_span};
+use crate::pdf::object::{Dict, ObjRef, Object, Stream, dict_get};
+use crate::pdf::xref::{Entry, last_startxref, section_start};
+use crate::pdf::{Document, PdfError, View, object_header_start, parse_indirect_span};
 use crate::verify::report::Changes;
 use std::collections::{BTreeSet, HashSet};
 
@@ -24,11 +24,20 @@ pub struct Analysis {
     pub adds_signatures: bool,
     /// One sentence per notable change, the disallowed ones first.
     pub notes: Vec<String>,
+    /// Allowed but worth knowing (objects added that nothing refers to).
+    pub warnings: Vec<String>,
 }
 
 impl Analysis {
     fn none() -> Self {
-        Analysis { level: Changes::None, adds_signatures: false, notes: Vec::new() }
+        Analysis { level: Changes::None, adds_signatures: false, notes: Vec::new(), warnings: Vec::new() }
+    }
+
+    /// The outcome when later revisions cannot be read at all.
+    pub fn unreadable(note: String) -> Self {
+        let mut a = Analysis::none();
+        a.add(Changes::Other, note);
+        a
     }
 
     fn add(&mut self, level: Changes, note: impl Into<String>) {
@@ -62,7 +71,9 @@ pub fn analyse(doc: &Document<'_>, signed_end: usize) -> Result<Analysis, PdfErr
         a.add(Changes::Other, "data appended after the signed revision is not a PDF revision");
         return Ok(a);
     }
-    let signed_xref = last_startxref(data, signed_end);
+    // Sections are known by where their keyword or object starts; a
+    // startxref may point at the whitespace before it.
+    let signed_xref = last_startxref(data, signed_end).map(|o| section_start(data, o));
     if !signed_xref.is_some_and(|o| doc.xref.offsets().any(|s| s == o)) {
         a.add(Changes::Other, "later revisions do not build on the signed revision");
         return Ok(a);
@@ -78,6 +89,12 @@ pub fn analyse(doc: &Document<'_>, signed_end: usize) -> Result<Analysis, PdfErr
 
     let ctx = Context::new(doc, view_old)?;
     let numbers: BTreeSet<u32> = later.iter().flat_map(|s| s.entries.keys().copied()).filter(|&n| n != 0).collect();
+    // Objects the later revisions add, and every number they refer to.
+    let mut added: Vec<u32> = Vec::new();
+    let mut referenced: HashSet<u32> = HashSet::new();
+    for s in &later {
+        refs_in(&Object::Dict(s.trailer.clone()), &mut referenced);
+    }
     for n in numbers {
         doc.budget.check_time()?;
         let new_e = doc.entry(n, View::Latest);
@@ -90,13 +107,36 @@ pub fn analyse(doc: &Document<'_>, signed_end: usize) -> Result<Analysis, PdfErr
                 }
                 continue;
             }
-            Some(e) => doc.load(n, e, View::Latest)?,
+            Some(e) => match doc.load(n, e, View::Latest) {
+                Ok(o) => o,
+                Err(err) if err.is_budget() => return Err(err),
+                Err(err) => {
+                    a.add(Changes::Other, format!("object {n} of a later revision cannot be read: {err}"));
+                    continue;
+                }
+            },
         };
+        refs_in(&new_obj, &mut referenced);
         if !old_present {
-            continue; // new objects matter only through what refers to them
+            // New objects matter only through what refers to them.
+            let plumbing = new_obj.has_name(b"Type", b"XRef") || new_obj.has_name(b"Type", b"ObjStm");
+            if !plumbing {
+                added.push(n);
+            }
+            continue;
         }
         let old_obj = match old_e {
-            Some(e) => doc.load(n, e, view_old)?,
+            Some(e) => match doc.load(n, e, view_old) {
+                Ok(o) => o,
+                Err(err) if err.is_budget() => return Err(err),
+                Err(err) => {
+                    a.add(
+                        Changes::Other,
+                        format!("object {n} was replaced, and its signed version cannot be read: {err}"),
+                    );
+                    continue;
+                }
+            },
             None => continue,
         };
         if same(doc, &old_obj, &new_obj) {
@@ -105,7 +145,51 @@ pub fn analyse(doc: &Document<'_>, signed_end: usize) -> Result<Analysis, PdfErr
         let (level, note) = ctx.classify(n, &old_obj, &new_obj, &mut a.adds_signatures)?;
         a.add(level, note);
     }
+    // Unreachable additions change nothing a reader shows, but say so:
+    // they are room for content a later revision could link in.
+    let orphans = added.iter().filter(|n| !referenced.contains(n)).count();
+    if orphans > 0 {
+        a.warnings.push(format!("later revisions add {orphans} object(s) that nothing refers to"));
+    }
+    // A later revision that could only be read by repair is not shown
+    // harmless by that repair.
+    for (n, section) in doc.repaired() {
+        if section >= signed_end {
+            a.add(
+                Changes::Other,
+                format!("object {n} of a later revision is not where its cross-reference entry says"),
+            );
+        }
+    }
     Ok(a)
+}
+
+/// Whether the object holding a signature dictionary was redefined by a
+/// later revision into something else. The dictionary a reader shows is the
+/// newest one; the one that was signed is older, so a redefinition (a new
+/// /Reason, /M or /Contents) is a modification whatever the new one says.
+/// Unreadable older definitions count as different.
+pub fn signature_redefined(doc: &Document<'_>, num: u32) -> Result<bool, PdfError> {
+    let mut defs = doc.xref.sections.iter().filter_map(|s| match s.entries.get(&num) {
+        Some(e @ (Entry::InUse { .. } | Entry::Compressed { .. })) => Some((*e, s.offset)),
+        _ => None,
+    });
+    let Some((newest, _)) = defs.next() else { return Ok(false) };
+    let Some((older, older_section)) = defs.next() else { return Ok(false) };
+    if newest == older {
+        return Ok(false);
+    }
+    let load = |e: Entry, view: View| match doc.load(num, e, view) {
+        Ok(o) => Ok(Some(o)),
+        Err(err) if err.is_budget() => Err(err),
+        Err(_) => Ok(None),
+    };
+    let new = load(newest, View::Latest)?;
+    let old = load(older, View::Before(older_section.saturating_add(1)))?;
+    Ok(match (old, new) {
+        (Some(a), Some(b)) => !same(doc, &a, &b),
+        _ => true,
+    })
 }
 
 fn trim_end_ws(b: &[u8]) -> &[u8] {
@@ -170,30 +254,6 @@ fn check_unlisted_objects(
         }
     }
     Ok(())
-}
-
-/// If `obj_kw` is the `obj` of a header `N G obj`, where that header starts.
-fn object_header_start(data: &[u8], obj_kw: usize) -> Option<usize> {
-    if data.get(obj_kw + 3).is_some_and(|&b| !crate::pdf::object::is_whitespace(b) && !b"<[/(%".contains(&b)) {
-        return None;
-    }
-    let mut i = obj_kw;
-    let back_int = |i: &mut usize| -> bool {
-        let end = *i;
-        while *i > 0 && crate::pdf::object::is_whitespace(data[*i - 1]) {
-            *i -= 1;
-        }
-        let digits_end = *i;
-        while *i > 0 && data[*i - 1].is_ascii_digit() {
-            *i -= 1;
-        }
-        digits_end > *i && digits_end < end
-    };
-    if !back_int(&mut i) || !back_int(&mut i) {
-        return None;
-    }
-    let mut p = Parser::new(data, i);
-    (p.uint().is_some() && p.uint().is_some() && p.keyword(b"obj")).then_some(i)
 }
 
 /// What the signed revision looked like, for placing changed objects.
@@ -291,6 +351,15 @@ impl<'d, 'a> Context<'d, 'a> {
             let is_sig = self.field_type(old)? == Some(b"Sig".to_vec());
             if !keys.iter().all(|k| FIELD_FILL_KEYS.contains(&k.as_slice())) {
                 return Ok((Changes::Other, format!("form field {n} changed ({})", key_list(&keys))));
+            }
+            // A new appearance is part of filling in a value; without a new
+            // value it is a different picture over the same field (a signed
+            // signature's visible stamp redrawn, say).
+            if keys.iter().any(|k| k == b"AP") && !keys.iter().any(|k| k == b"V") && !self.parent_value_changed(od)? {
+                return Ok((
+                    Changes::Other,
+                    format!("the appearance of form field {n} was replaced without a new value"),
+                ));
             }
             if is_sig {
                 if dict_get(od, b"V").is_some() && keys.iter().any(|k| k == b"V") {
@@ -425,6 +494,22 @@ impl<'d, 'a> Context<'d, 'a> {
         Ok((Changes::Other, format!("array object {n} changed")))
     }
 
+    /// Whether the /V of a widget's parent field changed in the later
+    /// revisions.
+    fn parent_value_changed(&self, widget: &Dict) -> Result<bool, PdfError> {
+        let Some(p) = dict_get(widget, b"Parent").and_then(Object::as_ref) else {
+            return Ok(false);
+        };
+        let old = self.doc.get_in(p, self.view)?;
+        let new = self.doc.get(p)?;
+        let v = |o: &Option<Object>| o.as_ref().and_then(|o| o.get(b"V")).cloned();
+        Ok(match (v(&old), v(&new)) {
+            (None, None) => false,
+            (Some(a), Some(b)) => !same(self.doc, &a, &b),
+            _ => true,
+        })
+    }
+
     /// The field type, inherited through /Parent (a widget's parent field).
     fn field_type(&self, o: &Object) -> Result<Option<Vec<u8>>, PdfError> {
         let mut cur = o.clone();
@@ -461,6 +546,19 @@ fn changed_keys(doc: &Document<'_>, old: &Dict, new: &Dict) -> Vec<Vec<u8>> {
 
 fn key_list(keys: &[Vec<u8>]) -> String {
     keys.iter().map(|k| format!("/{}", String::from_utf8_lossy(k))).collect::<Vec<_>>().join(", ")
+}
+
+/// The object numbers `o` refers to directly (not following references).
+fn refs_in(o: &Object, out: &mut HashSet<u32>) {
+    match o {
+        Object::Ref(r) => {
+            out.insert(r.num);
+        }
+        Object::Array(a) => a.iter().for_each(|x| refs_in(x, out)),
+        Object::Dict(d) => d.iter().for_each(|(_, x)| refs_in(x, out)),
+        Object::Stream(s) => s.dict.iter().for_each(|(_, x)| refs_in(x, out)),
+        _ => {}
+    }
 }
 
 /// References reachable from `o` within `depth` levels (the DSS tree).

@@ -11,6 +11,7 @@ pub mod changes;
 pub mod report;
 
 use crate::cms::{self, CmsError, timestamp};
+use crate::pdf::byterange::{ByteRange, ByteRangeError};
 use crate::pdf::object::{Dict, Object, dict_get};
 use crate::pdf::signatures::{FoundSignature, find_signatures};
 use crate::pdf::{Budget, Document, Limits, PdfError};
@@ -19,6 +20,8 @@ use crate::pki::crl::{CrlSet, Revocation};
 use crate::pki::path::{self, PathError, Usage, ValidityError};
 use crate::pki::{Cert, TrustStore};
 use report::{Changes, Indication, Report, SignatureReport, Signer, SubIndication, Timestamp};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -81,11 +84,41 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
     let doc = Document::open(data, &budget)?;
     let found = find_signatures(&doc)?;
     let at = opts.at.unwrap_or_else(OffsetDateTime::now_utc);
-    let mut sigs: Vec<SignatureReport> = Vec::with_capacity(found.len());
+    // Each signature costs a hash of (up to) the whole file and a path
+    // build: a file with thousands of signature dictionaries must not turn
+    // that into hours. Past the limit the rest are not examined, and the
+    // document cannot pass.
+    let limit = opts.limits.max_signatures;
+    let over_limit = found.len() > limit;
+    let mut warnings: Vec<String> = Vec::new();
+    // Read the last revision as signing does: damage there is named.
+    if let Some(problem) = doc.last_revision_problem()? {
+        warnings.push(problem);
+    }
+    if over_limit {
+        warnings.push(format!(
+            "the document has {} signature dictionaries; only the first {limit} were examined (limit)",
+            found.len()
+        ));
+    }
+    let digests = Digests::default();
+    let mut sigs: Vec<SignatureReport> = Vec::with_capacity(found.len().min(limit));
+    let mut redefined = false;
     let mut certification: Option<(u8, usize)> = None;
-    let mut ends = Vec::with_capacity(found.len());
-    for (i, f) in found.iter().enumerate() {
-        let (rep, end) = check_signature(&doc, f, i, opts, at)?;
+    let mut ends = Vec::with_capacity(found.len().min(limit));
+    for (i, f) in found.iter().take(limit).enumerate() {
+        budget.check_time()?;
+        let (mut rep, end) = check_signature(&doc, &digests, f, i, opts, at)?;
+        if let Some(r) = f.object
+            && changes::signature_redefined(&doc, r.num)?
+        {
+            redefined = true;
+            rep.changes_after = Changes::Other;
+            rep.fail(
+                SubIndication::FormatFailure,
+                "changed after signing: the signature dictionary was redefined by a later revision",
+            );
+        }
         if let (Some(p), Some(end)) = (rep.certification, end) {
             certification = Some(certification.map_or((p, end), |c: (u8, usize)| if end < c.1 { (p, end) } else { c }));
         }
@@ -93,19 +126,29 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
         sigs.push(rep);
     }
     // Revision analysis, once per distinct signed revision.
-    let mut modified = false;
+    let mut modified = redefined;
     let mut cache: Vec<(usize, changes::Analysis)> = Vec::new();
     for (rep, end) in sigs.iter_mut().zip(&ends) {
         let Some(end) = *end else { continue };
         let analysis = match cache.iter().find(|(e, _)| *e == end) {
             Some((_, a)) => a.clone(),
             None => {
-                let a = changes::analyse(&doc, end)?;
+                let a = match changes::analyse(&doc, end) {
+                    Ok(a) => a,
+                    Err(e) if e.is_budget() => return Err(e.into()),
+                    // What cannot be read after a signature cannot be shown
+                    // harmless: a repair never makes a document look less
+                    // modified.
+                    Err(e) => {
+                        changes::Analysis::unreadable(format!("what follows the signed revision cannot be read: {e}"))
+                    }
+                };
                 cache.push((end, a.clone()));
                 a
             }
         };
-        rep.changes_after = analysis.level;
+        rep.changes_after = rep.changes_after.max(analysis.level);
+        rep.warnings.extend(analysis.warnings.iter().map(|w| format!("later revision: {w}")));
         // DocMDP of a certification signature made at or before this
         // revision limits what may follow; without one, annotations and
         // form filling are acceptable (as in every mainstream validator).
@@ -131,76 +174,62 @@ pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, V
         Indication::Indeterminate
     } else if modified || sigs.iter().any(|s| s.indication == Indication::TotalFailed) {
         Indication::TotalFailed
-    } else if sigs.iter().all(SignatureReport::passed) {
+    } else if !over_limit && sigs.iter().all(SignatureReport::passed) {
         Indication::TotalPassed
     } else {
         Indication::Indeterminate
     };
-    Ok(Report { file: name.to_string(), indication, modified_after_signing: modified, signatures: sigs })
+    let mut all_warnings = doc.repairs();
+    all_warnings.extend(warnings);
+    Ok(Report {
+        file: name.to_string(),
+        indication,
+        modified_after_signing: modified,
+        warnings: all_warnings,
+        signatures: sigs,
+    })
 }
 
 /// The byte ranges of a signature, after every invariant has been checked.
 struct Ranges {
-    br: [usize; 4],
+    br: ByteRange,
     contents: Vec<u8>,
 }
 
-/// Checks /ByteRange and /Contents. Invariants: the ranges start at 0, are
-/// two, ascending, inside the file; the gap between them is exactly the
-/// /Contents hex string, delimiters included (otherwise a forged range could
-/// leave content unsigned, as in signature-wrapping attacks); and the
-/// signature dictionary itself lies inside the signed bytes, so its
-/// /ByteRange is signed too.
+/// Checks /ByteRange and /Contents ([`ByteRange`] holds those invariants)
+/// and that the signature dictionary itself lies inside the signed bytes,
+/// so its /ByteRange is signed too.
 fn check_ranges(doc: &Document<'_>, f: &FoundSignature) -> Result<Ranges, String> {
-    let len = doc.data.len();
-    let br: Vec<i64> = match dict_get(&f.dict, b"ByteRange") {
-        Some(Object::Array(a)) => {
-            a.iter().map(|x| x.as_int().ok_or("/ByteRange holds a non-integer")).collect::<Result<_, _>>()?
-        }
-        Some(_) => return Err("/ByteRange is not an array".into()),
-        None => return Err("no /ByteRange".into()),
-    };
-    let [a0, a1, b0, b1] = br[..] else {
-        return Err(format!("/ByteRange must have 4 numbers, has {}", br.len()));
-    };
-    if [a0, a1, b0, b1].iter().any(|&v| v < 0 || v as u64 > len as u64) {
-        return Err("/ByteRange lies outside the file".into());
-    }
-    let (a0, a1, b0, b1) = (a0 as usize, a1 as usize, b0 as usize, b1 as usize);
-    if a0 != 0 {
-        return Err("/ByteRange does not start at byte 0".into());
-    }
-    if a1 == 0 || b0 <= a1 || b0.checked_add(b1).is_none_or(|e| e > len) {
-        return Err("/ByteRange ranges overlap, are out of order or run past the end".into());
-    }
-    let contents = match dict_get(&f.dict, b"Contents") {
-        Some(Object::Str(s)) => s,
-        Some(_) => return Err("/Contents is not a string".into()),
-        None => return Err("no /Contents".into()),
-    };
     let Some((obj_start, obj_end)) = f.span else {
+        if dict_get(&f.dict, b"ByteRange").is_none() {
+            return Err(ByteRangeError::Missing.to_string());
+        }
         return Err("the signature dictionary is inside an object stream, so its position cannot be checked".into());
     };
-    if !contents.hex {
-        return Err("/Contents is not a hex string".into());
-    }
-    if contents.span != (a1, b0) {
-        return Err(format!(
-            "the gap between the signed ranges ({a1}..{b0}) is not exactly the /Contents string ({}..{})",
-            contents.span.0, contents.span.1
-        ));
-    }
-    if obj_start >= a1 || obj_end > b0 + b1 {
+    let (br, contents) = ByteRange::from_dict(&f.dict, doc.data.len()).map_err(|e| e.to_string())?;
+    if !br.holds_dictionary(obj_start, obj_end) {
         return Err("the signature dictionary is not inside the signed bytes".into());
     }
-    Ok(Ranges { br: [a0, a1, b0, b1], contents: contents.bytes.clone() })
+    Ok(Ranges { br, contents: contents.bytes.clone() })
 }
 
-fn digest_ranges(data: &[u8], br: &[usize; 4], alg: DigestAlgorithm) -> Vec<u8> {
-    let mut ctx = ring::digest::Context::new(alg.ring());
-    ctx.update(&data[br[0]..br[0] + br[1]]);
-    ctx.update(&data[br[2]..br[2] + br[3]]);
-    ctx.finish().as_ref().to_vec()
+/// Digests of signed ranges, each distinct range and algorithm hashed once
+/// however many signature dictionaries name it.
+#[derive(Default)]
+struct Digests {
+    done: RefCell<HashMap<(ByteRange, DigestAlgorithm), Vec<u8>>>,
+}
+
+impl Digests {
+    fn of(&self, data: &[u8], br: &ByteRange, alg: DigestAlgorithm) -> Vec<u8> {
+        if let Some(d) = self.done.borrow().get(&(*br, alg)) {
+            return d.clone();
+        }
+        // The range was checked against this very buffer, so it is inside.
+        let d = br.digest(data, alg.ring()).unwrap_or_default();
+        self.done.borrow_mut().insert((*br, alg), d.clone());
+        d
+    }
 }
 
 fn name_of(o: Option<&Object>) -> String {
@@ -208,18 +237,23 @@ fn name_of(o: Option<&Object>) -> String {
 }
 
 /// DocMDP permission of a certification signature (ISO 32000-1 §12.8.2.2).
-fn docmdp_permission(doc: &Document<'_>, dict: &Dict) -> Option<u8> {
-    let refs = dict_get(dict, b"Reference")?;
-    let refs = doc.resolve(refs, crate::pdf::View::Latest).ok()??;
-    for r in refs.as_array()? {
-        let r = doc.resolve(r, crate::pdf::View::Latest).ok()??;
+/// Unreadable references count as absent; running out of budget does not.
+fn docmdp_permission(doc: &Document<'_>, dict: &Dict) -> Result<Option<u8>, PdfError> {
+    let resolve = |o: &Object| doc.resolve(o, crate::pdf::View::Latest).or_else(PdfError::unless_budget);
+    let Some(refs) = dict_get(dict, b"Reference") else { return Ok(None) };
+    let Some(Object::Array(refs)) = resolve(refs)? else { return Ok(None) };
+    for r in &refs {
+        let Some(r) = resolve(r)? else { continue };
         if r.has_name(b"TransformMethod", b"DocMDP") {
-            let p = r.get(b"TransformParams").and_then(|t| doc.resolve(t, crate::pdf::View::Latest).ok().flatten());
+            let p = match r.get(b"TransformParams") {
+                Some(t) => resolve(t)?,
+                None => None,
+            };
             let p = p.and_then(|t| t.get(b"P").and_then(Object::as_int)).unwrap_or(2);
-            return Some(p.clamp(1, 3) as u8);
+            return Ok(Some(p.clamp(1, 3) as u8));
         }
     }
-    None
+    Ok(None)
 }
 
 /// A PDF date (`D:YYYYMMDDHHmmSSOHH'mm`, ISO 32000-1 §7.9.4); missing
@@ -256,6 +290,7 @@ fn pdf_date(o: Option<&Object>) -> Option<OffsetDateTime> {
 /// range when the ranges were sound (for the revision analysis).
 fn check_signature(
     doc: &Document<'_>,
+    digests: &Digests,
     f: &FoundSignature,
     i: usize,
     opts: &Options,
@@ -274,7 +309,7 @@ fn check_signature(
     }
     let claimed_m = pdf_date(dict_get(&f.dict, b"M"));
     rep.signing_time = claimed_m.map(report::fmt_time);
-    rep.certification = docmdp_permission(doc, &f.dict);
+    rep.certification = docmdp_permission(doc, &f.dict)?;
     let ranges = match check_ranges(doc, f) {
         Ok(r) => r,
         Err(e) => {
@@ -282,12 +317,14 @@ fn check_signature(
             return Ok((rep, None));
         }
     };
-    rep.byte_range = Some(ranges.br.map(|v| v as u64));
-    let end = ranges.br[2] + ranges.br[3];
+    rep.byte_range = Some(ranges.br.numbers().map(|v| v as u64));
+    let end = ranges.br.end();
     rep.covers_whole_document = end == doc.data.len();
     match subfilter.as_str() {
-        "adbe.pkcs7.detached" | "ETSI.CAdES.detached" => check_cms(doc, &ranges, claimed_m, opts, at, &mut rep),
-        "ETSI.RFC3161" => check_document_timestamp(doc, &ranges, opts, at, &mut rep),
+        "adbe.pkcs7.detached" | "ETSI.CAdES.detached" => {
+            check_cms(doc, digests, &ranges, claimed_m, opts, at, &mut rep)
+        }
+        "ETSI.RFC3161" => check_document_timestamp(doc, digests, &ranges, opts, at, &mut rep),
         "adbe.pkcs7.sha1" | "adbe.x509.rsa_sha1" => rep.fail(
             SubIndication::CryptoConstraintsFailure,
             format!("{subfilter} signatures use SHA-1 and are refused by policy"),
@@ -333,8 +370,10 @@ fn parse_contents<'c>(contents: &'c [u8], rep: &mut SignatureReport) -> Option<c
 
 /// A CMS signature; `claimed_m` is the signing time in the dictionary's /M,
 /// used when the CMS carries no signingTime (PAdES puts it only in /M).
+#[allow(clippy::too_many_arguments)]
 fn check_cms(
     doc: &Document<'_>,
+    digests: &Digests,
     ranges: &Ranges,
     claimed_m: Option<OffsetDateTime>,
     opts: &Options,
@@ -360,7 +399,7 @@ fn check_cms(
         }
     };
     rep.digest_algorithm = Some(digest.name().to_string());
-    let signer = match cms::verify_signer(&sd, &digest_ranges(doc.data, &ranges.br, digest)) {
+    let signer = match cms::verify_signer(&sd, &digests.of(doc.data, &ranges.br, digest)) {
         Ok(s) => s,
         Err(e) => {
             rep.fail(cms_subindication(&e), e.to_string());
@@ -431,6 +470,7 @@ fn check_timestamp(
 /// the digest of the signed ranges.
 fn check_document_timestamp(
     doc: &Document<'_>,
+    digests: &Digests,
     ranges: &Ranges,
     opts: &Options,
     at: OffsetDateTime,
@@ -444,7 +484,7 @@ fn check_document_timestamp(
         }
     };
     let token = &ranges.contents[..len];
-    let imprint = |alg: DigestAlgorithm| digest_ranges(doc.data, &ranges.br, alg);
+    let imprint = |alg: DigestAlgorithm| digests.of(doc.data, &ranges.br, alg);
     match timestamp::verify_token_with(token, &imprint) {
         Ok(ts) => {
             let tsa = Cert::parse(ts.signer.certificate).ok();

@@ -163,6 +163,9 @@ pub struct Report {
     pub file: String,
     pub indication: Indication,
     pub modified_after_signing: bool,
+    /// Findings about the file as a whole: repairs made to read it, damage,
+    /// limits reached. One readable sentence each.
+    pub warnings: Vec<String>,
     pub signatures: Vec<SignatureReport>,
 }
 
@@ -182,6 +185,9 @@ impl Report {
         use std::fmt::Write;
         let mut s = String::new();
         let _ = writeln!(s, "Digital signatures of: {}", self.file);
+        for w in &self.warnings {
+            let _ = writeln!(s, "  note: {w}");
+        }
         if self.signatures.is_empty() {
             let _ = writeln!(s, "  no signatures found");
         }

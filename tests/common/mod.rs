@@ -3,6 +3,7 @@
 //! qpdf) so each test reads as a user journey.
 #![allow(dead_code)]
 
+pub mod build;
 pub mod pki;
 
 use serde_json::Value;
@@ -130,6 +131,19 @@ pub fn pyhanko_validate(file: &Path, extra: &[&str]) -> Value {
 /// Whether pyHanko accepts every signature (and found at least one).
 pub fn pyhanko_accepts(v: &Value) -> bool {
     v["signatures"].as_array().is_some_and(|s| !s.is_empty() && s.iter().all(|x| x["bottom_line"] == Value::Bool(true)))
+}
+
+/// Whether pyHanko itself rejects the document: it read it, found at least
+/// one signature, processed every one without a helper error, and at least
+/// one has a negative bottom line. A helper error (pyHanko crashing on a
+/// signature) fails the test instead of passing for a rejection.
+pub fn pyhanko_rejects(v: &Value) -> bool {
+    let sigs = v["signatures"].as_array().unwrap_or_else(|| panic!("validate.py gave no signature list: {v}"));
+    assert!(!sigs.is_empty(), "pyHanko found no signature, so it gave no verdict: {v}");
+    for s in sigs {
+        assert!(s["error"].is_null(), "pyHanko could not process a signature (not a verdict): {v}");
+    }
+    sigs.iter().any(|s| s["bottom_line"] == Value::Bool(false))
 }
 
 /// poppler's pdfsig output (certificate trust is not its job here: it has no

@@ -30,6 +30,9 @@ pub struct Pki {
     pub crl: PathBuf,
     /// A CRL naming the intermediate but signed by another key.
     pub forged_crl: PathBuf,
+    /// Names the real signing CA and lists the valid p256 signer, but is
+    /// signed by the look-alike key.
+    pub forged_revoking_crl: PathBuf,
 }
 
 impl Pki {
@@ -176,7 +179,7 @@ pub fn generate(dir: &Path) -> Pki {
     let ec = |alg: &'static rcgen::SignatureAlgorithm| KeyPair::generate_for(alg).expect("key").serialize_pem();
     let none = |_: &mut CertificateParams| {};
     make("rsa", "Hồ Tấn Minh", openssl_rsa(2048), &none, &inter, &inter_pem);
-    make("p256", "Nguyễn Thị Hương", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &none, &inter, &inter_pem);
+    let p256_serial = make("p256", "Nguyễn Thị Hương", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &none, &inter, &inter_pem);
     make("p384", "Trần Văn Đức", ec(&rcgen::PKCS_ECDSA_P384_SHA384), &none, &inter, &inter_pem);
     make("ed25519", "Lê Thị Ánh", openssl_ed25519(), &none, &inter, &inter_pem);
     make(
@@ -267,6 +270,9 @@ pub fn generate(dir: &Path) -> Pki {
     // Forged: names the real intermediate, lists nothing, signed by the look-alike key.
     let forged = crl_params(vec![]).signed_by(&fake).expect("forged crl");
     write(&dir.join("forged-crl.pem"), &forged.pem().expect("crl pem"));
+    // Forged the other way: lists the valid p256 signer as revoked.
+    let forged = crl_params(vec![p256_serial]).signed_by(&fake).expect("forged crl");
+    write(&dir.join("forged-revoking-crl.pem"), &forged.pem().expect("crl pem"));
 
     Pki {
         dir: dir.to_path_buf(),
@@ -274,5 +280,6 @@ pub fn generate(dir: &Path) -> Pki {
         other_root: dir.join("other-root.pem"),
         crl: dir.join("crl.pem"),
         forged_crl: dir.join("forged-crl.pem"),
+        forged_revoking_crl: dir.join("forged-revoking-crl.pem"),
     }
 }

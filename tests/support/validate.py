@@ -8,13 +8,18 @@ Output (stdout, one line):
     "valid", "trusted", "revoked", "trust_problem", "coverage",
     "modification_level", "docmdp_ok", "bottom_line", "timestamp_valid",
     "error"}]}
-  or {"error": "..."} when IN.pdf cannot be read; exit 0 either way.
+  When IN.pdf cannot be read at all, one line on stderr and exit 3: a
+  caller must never mistake pyHanko failing to run for a negative verdict.
 
 "bottom_line" is pyHanko's verdict (document timestamps have none of their
-own: intact, valid, trusted and no disallowed changes after them).
+own: intact, valid, trusted and no disallowed changes after them). When
+pyHanko's validation refuses a signature by raising its own validation error
+(SignatureValidationError and subclasses), that is its verdict: "rejected"
+holds the message and "error" stays null.
 "timestamp_valid" is null without a signature timestamp, else whether the
-token is intact, valid and trusted. A signature pyHanko cannot process gets
-"error" and bottom_line false.
+token is intact, valid and trusted. A signature pyHanko cannot process
+(any other exception) gets "error" and bottom_line false: a helper error,
+not a verdict.
 
 Nothing is fetched. Revocation defaults to soft-fail without --crl and
 hard-fail with it; in pyHanko's hard-fail mode only certificates that
@@ -120,25 +125,31 @@ def main():
     if a.at:
         vc_args["moment"] = a.at
 
+    from pyhanko.sign.validation.errors import SignatureValidationError
+
     try:
         reader = PdfFileReader(open(a.input, "rb"), strict=False)
         fields = list(enumerate_sig_fields(reader, filled_status=True))
     except Exception as e:
-        print(json.dumps({"error": f"{type(e).__name__}: {e}"}))
-        return
+        msg = " ".join(str(e).split())
+        print(f"validate.py: pyHanko cannot read {a.input}: {type(e).__name__}: {msg}", file=sys.stderr)
+        sys.exit(3)
     # pyHanko's reader.embedded_signatures would give up on the whole file
     # over one unparsable signature, and silently drops unknown SubFilters.
     parsed, broken = [], []
     for name, sig_obj, sig_field in fields:
         entry = {"field": name, "type": None, "intact": False, "valid": False, "trusted": False, "revoked": False,
                  "trust_problem": None, "coverage": None, "modification_level": None, "docmdp_ok": None,
-                 "bottom_line": False, "timestamp_valid": None, "error": None}
+                 "bottom_line": False, "timestamp_valid": None, "rejected": None, "error": None}
         try:
             subfilter = sig_obj.get_object().get("/SubFilter")
             if subfilter not in [sf.value for sf in SigSeedSubFilter]:
                 raise ValueError(f"unsupported /SubFilter {subfilter}")
             sig = EmbeddedPdfSignature(reader, sig_field, name)
             parsed.append((sig.signed_revision, sig, entry))
+        except SignatureValidationError as e:
+            entry["rejected"] = f"{type(e).__name__}: {e}"
+            broken.append(entry)
         except Exception as e:
             entry["error"] = f"{type(e).__name__}: {e}"
             broken.append(entry)
@@ -146,6 +157,9 @@ def main():
     for _, sig, entry in sorted(parsed, key=lambda t: t[0]):
         try:
             entry.update(check(sig, vc_args))
+        except SignatureValidationError as e:
+            entry["rejected"] = f"{type(e).__name__}: {e}"
+            entry["bottom_line"] = False
         except Exception as e:
             entry["error"] = f"{type(e).__name__}: {e}"
             entry["bottom_line"] = False
