@@ -1,0 +1,1 @@
+//! The header of an official document, read from its text.
