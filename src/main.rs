@@ -14,6 +14,7 @@ use vanthu::pki::crl::CrlSet;
 use vanthu::pki::keys::LocalKey;
 use vanthu::sign::appearance::{Role, Visible};
 use vanthu::sign::{self, Credentials, SignOptions};
+use vanthu::text;
 use vanthu::verify::{self, Options};
 
 #[derive(Parser)]
@@ -51,6 +52,16 @@ enum Command {
         /// Where to write the signed notice.
         #[arg(long, default_value = "target/vanthu-demo.pdf")]
         out: PathBuf,
+    },
+    /// Read the header a document's own text shows: number, place and date, type,
+    /// subject, signer block and "Nơi nhận" (exit 0 read, 2 unreadable; a field
+    /// the text does not show is listed as missing).
+    Inspect {
+        /// Print the header as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The PDF to read.
+        file: PathBuf,
     },
     /// Sign a PDF (PAdES, incremental update); `prepare`/`finish` for external tokens.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -191,6 +202,7 @@ fn main() -> ExitCode {
         Command::Sign { step: Some(step), .. } => run_sign_step(*step),
         Command::Sign { step: None, args } => run_sign(*args),
         Command::Demo { dev, out } => run_demo(&dev, &out),
+        Command::Inspect { json, file } => run_inspect(json, &file),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -232,6 +244,35 @@ fn run_verify(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>, json: bool, 
         print!("{}", report.to_text());
     }
     Ok(if report.indication == verify::report::Indication::TotalPassed { exit_code::VALID } else { exit_code::INVALID })
+}
+
+fn run_inspect(json: bool, file: &Path) -> Result<i32, String> {
+    let h = text::header::inspect(&read(file)?, &text::TextLimits::default())
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&h).map_err(|e| e.to_string())?);
+        return Ok(exit_code::VALID);
+    }
+    if !h.text_layer {
+        println!("{}: no text layer (a scanned document?)", file.display());
+    }
+    let show = |label: &str, v: &Option<String>| println!("{label:<18}{}", v.as_deref().unwrap_or("(missing)"));
+    show("Number:", &h.number);
+    show("Place:", &h.place);
+    show("Date:", &h.date);
+    show("Type:", &h.document_type);
+    show("Subject:", &h.subject);
+    show("Competence:", &h.signer.competence);
+    show("Position:", &h.signer.position);
+    show("Name:", &h.signer.name);
+    if h.recipients.is_empty() {
+        println!("{:<18}(missing)", "Recipients:");
+    }
+    for (i, r) in h.recipients.iter().enumerate() {
+        println!("{:<18}{r}", if i == 0 { "Recipients:" } else { "" });
+    }
+    show("Archive copy:", &h.archive);
+    Ok(exit_code::VALID)
 }
 
 /// Certificates from PEM/DER files.

@@ -59,11 +59,19 @@ pub struct TextLimits {
     pub max_form_depth: usize,
     /// Pages in the document.
     pub max_pages: usize,
+    /// The PDF reader's limits (bytes inflated, objects, time).
+    pub pdf: Limits,
 }
 
 impl Default for TextLimits {
     fn default() -> Self {
-        TextLimits { max_operators: 2_000_000, max_glyphs: 500_000, max_form_depth: 12, max_pages: 100_000 }
+        TextLimits {
+            max_operators: 2_000_000,
+            max_glyphs: 500_000,
+            max_form_depth: 12,
+            max_pages: 100_000,
+            pdf: Limits::default(),
+        }
     }
 }
 
@@ -144,7 +152,7 @@ impl PageText {
 
 /// Opens `data` and extracts the text of every page.
 pub fn extract(data: &[u8], limits: &TextLimits) -> Result<Vec<PageText>, TextError> {
-    let budget = Budget::new(Limits::default());
+    let budget = Budget::new(limits.pdf.clone());
     let doc = Document::open(data, &budget)?;
     let nodes = pages::pages(&doc, limits)?;
     nodes.iter().enumerate().map(|(i, node)| page_text(&doc, node, i + 1, limits)).collect()
@@ -165,7 +173,7 @@ pub fn extract_page(doc: &Document<'_>, number: usize, limits: &TextLimits) -> R
     page_text(doc, node, number, limits)
 }
 
-fn page_text(
+pub(crate) fn page_text(
     doc: &Document<'_>,
     node: &pages::PageNode,
     number: usize,
