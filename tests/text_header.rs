@@ -59,10 +59,18 @@ fn seed_notice_header() {
             "place": "Thành phố Hồ Chí Minh",
             "date": "2022-03-08",
             "document_type": "THÔNG BÁO",
-            "subject": "Lịch công tác của Sở Giáo dục và Đào tạo (mẫu thử của vanthu)",
+            "subject": "Kết luận và chỉ đạo của Giám đốc Sở Giáo dục và Đào tạo tại Hội nghị Giao ban chuyên môn năm học 2021 - 2022",
             "signer": { "competence": "TL. GIÁM ĐỐC", "position": "CHÁNH VĂN PHÒNG", "name": "Hồ Tấn Minh" },
-            "recipients": ["Hiệu trưởng các Trường THPT;", "Trưởng phòng GDĐT các quận, huyện;"],
-            "archive": "VT, VP.",
+            "recipients": [
+                "UBND thành phố Thủ Đức và các quận, huyện;",
+                "BTV, BGĐ Sở GD&ĐT, BTV Công đoàn GD Thành phố;",
+                "Trưởng các Phòng thuộc Sở;",
+                "Trưởng Phòng GD&ĐT tp. Thủ Đức và các Q/H;",
+                "Hiệu trưởng các Trường THPT;",
+                "Giám đốc các TT.GDNN-GDTX;",
+                "Thủ trưởng các đơn vị trực thuộc;"
+            ],
+            "archive": "VT, VP (M-H).",
             "missing": []
         })
     );
