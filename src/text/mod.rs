@@ -23,6 +23,7 @@ pub mod encoding;
 pub mod font;
 pub mod header;
 pub mod pages;
+pub mod place;
 mod tables;
 
 use crate::pdf::object::Object;

@@ -47,8 +47,9 @@ RECIPIENTS = [
 SIGNER = ["TL. GIÁM ĐỐC", "CHÁNH VĂN PHÒNG"]
 NAME = "Hồ Tấn Minh"
 # The signer's room between the position and the name, in points: enough
-# for the signature image and a 36 mm seal (102 pt) without covering text.
-SIGNATURE_ROOM = 135
+# for the signature image and a 36 mm seal (102 pt) with the organisation's
+# two text lines under it, without covering any text.
+SIGNATURE_ROOM = 190
 
 
 def ascii_only(s):
