@@ -346,9 +346,9 @@ fn signer(lines: &[Line]) -> Signer {
             prev = l;
             continue;
         }
-        // The signature's room is a few lines tall; a name much further
-        // down belongs to something else.
-        if !is_upper(&l.text) && g <= 12.0 * l.size {
+        // The signature's room (image and seal) is at most about 7 cm; a name
+        // further down belongs to something else.
+        if !is_upper(&l.text) && g <= 16.0 * l.size {
             name = Some(l.text.clone());
         }
         break;
