@@ -17,7 +17,8 @@
 //!
 //! - [`text`]: the text layer of a page — words with their boxes in page
 //!   space, decoded to Unicode — and the header (number, date, type,
-//!   subject, signer, "Nơi nhận") read from a document's own text.
+//!   subject, signer, "Nơi nhận") read from a document's own text, and where
+//!   a visible signature goes by that text ([`text::place`], Decree 30).
 //!
 //! Then the journey:
 //!
