@@ -281,3 +281,91 @@ fn lines_of(words: &[Word]) -> Vec<Line> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-page PDF with `content` as its page content, a Helvetica font
+    /// /F1 and, if given, a form XObject /X1 (object 5) with `form` as content.
+    fn pdf(content: &str, form: Option<&str>) -> Vec<u8> {
+        let mut objects = vec![
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 595 842] >>".to_string(),
+            "<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 6 0 R >> \
+             /XObject << /X1 5 0 R >> >> >>"
+                .to_string(),
+            format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len() + 1),
+        ];
+        let form = form.unwrap_or("");
+        objects.push(format!(
+            "<< /Type /XObject /Subtype /Form /BBox [0 0 500 500] /Matrix [1 0 0 1 100 0] \
+             /Resources << /Font << /F1 6 0 R >> /XObject << /X1 5 0 R >> >> /Length {} >>\nstream\n{form}\nendstream",
+            form.len() + 1
+        ));
+        objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into());
+        let mut out = b"%PDF-1.7\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, o) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+        for off in offsets {
+            out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+        );
+        out
+    }
+
+    fn words(content: &str, form: Option<&str>) -> Vec<Word> {
+        let pages = extract(&pdf(content, form), &TextLimits::default()).unwrap();
+        pages.into_iter().next().unwrap().words
+    }
+
+    #[test]
+    fn text_state_and_matrices_place_words() {
+        // 2x scale through cm, then Td: the word starts at (2*50, 2*100).
+        let w = words("q 2 0 0 2 0 0 cm BT /F1 10 Tf 50 100 Td (Hello world) Tj ET Q", None);
+        assert_eq!(w.iter().map(|w| w.text.as_str()).collect::<Vec<_>>(), ["Hello", "world"]);
+        assert!((w[0].rect.x1 - 100.0).abs() < 1e-6 && (w[0].baseline - 200.0).abs() < 1e-6);
+        assert!((w[0].size - 20.0).abs() < 1e-6);
+        // "Hello" in Helvetica is 22.78 pt wide at 10 pt (its AFM widths), doubled.
+        assert!((w[0].rect.x2 - (100.0 + 2.0 * 22.78)).abs() < 0.1, "{:?}", w[0].rect);
+    }
+
+    #[test]
+    fn tj_gaps_split_words_and_leading_moves_lines() {
+        let w = words("BT /F1 10 Tf 12 TL 0 700 Td [(AB) -50 (CD) -600 (EF)] TJ T* (GH) Tj ET", None);
+        let texts: Vec<&str> = w.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, ["ABCD", "EF", "GH"]);
+        assert!((w[2].baseline - 688.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn forms_are_followed_with_their_matrix_and_loops_end() {
+        // The form draws itself again: the loop is cut, the text kept once.
+        let w = words("/X1 Do", Some("BT /F1 10 Tf 10 10 Td (Form) Tj ET /X1 Do"));
+        assert_eq!(w.len(), 1);
+        assert!((w[0].rect.x1 - 110.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn operator_budget_ends_in_a_clean_error() {
+        let content = "q Q ".repeat(5000);
+        let limits = TextLimits { max_operators: 1000, ..TextLimits::default() };
+        assert!(matches!(extract(&pdf(&content, None), &limits), Err(TextError::Limit(_))));
+        let deep = "q ".repeat(1000);
+        assert!(matches!(extract(&pdf(&deep, None), &TextLimits::default()), Err(TextError::Limit(_))));
+    }
+
+    #[test]
+    fn damaged_content_is_read_as_far_as_it_goes() {
+        let w = words("BT /F1 10 Tf 0 0 Td (ok) Tj ] ) >> [ (unterminated", None);
+        assert_eq!(w.len(), 1);
+        assert!(words("", None).is_empty());
+    }
+}
