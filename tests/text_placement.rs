@@ -221,3 +221,24 @@ fn without_an_anchor_on_the_page_and_without_rect_nothing_is_signed() {
     let o = sign(&input, &out, "rsa", &["--rect", "300,100,150,60"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn ocr_still_reads_the_signer_block_with_its_diacritics() {
+    let dir = scratch();
+    let out = dir.path().join("demo.pdf");
+    let o = vanthu().arg("demo").arg("--dev").arg(dev("")).arg("--out").arg(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let prefix = dir.path().join("page");
+    run_ok(
+        Command::new("pdftoppm")
+            .args(["-r", "300", "-f", "1", "-l", "1", "-png", "-singlefile"])
+            .arg(&out)
+            .arg(&prefix),
+    );
+    // Tesseract with its Vietnamese model, as a reader of the rendered page.
+    let text = run_ok(Command::new("tesseract").arg(prefix.with_extension("png")).arg("-").args(["-l", "vie"]));
+    for expected in ["TL. GIÁM ĐỐC", "CHÁNH VĂN PHÒNG", "Hồ Tấn Minh", "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh"]
+    {
+        assert!(text.contains(expected), "OCR lost {expected:?}:\n{text}");
+    }
+}
