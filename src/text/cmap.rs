@@ -41,8 +41,21 @@ pub struct CMap {
     spaces: Vec<CodeSpace>,
     bf_chars: std::collections::HashMap<(u8, u32), String>,
     bf_ranges: Vec<BfRange>,
-    /// (len, lo, hi, first CID).
+    /// (len, lo, hi, first CID), sorted by `lo`.
     cid_ranges: Vec<(u8, u32, u32, u32)>,
+    /// `bf_chars` by code value alone, for maps whose code lengths disagree
+    /// with the font's.
+    by_value: std::collections::HashMap<u32, String>,
+}
+
+/// Overlapping ranges examined before a lookup gives up: real maps do not
+/// overlap; a hostile one must not make every lookup scan all its ranges.
+const MAX_OVERLAP: usize = 16;
+
+/// The index range of entries (sorted by their `lo`) that may contain `code`.
+fn candidates<T>(sorted: &[T], lo: impl Fn(&T) -> u32, code: u32) -> std::ops::Range<usize> {
+    let end = sorted.partition_point(|e| lo(e) <= code);
+    end.saturating_sub(MAX_OVERLAP)..end
 }
 
 impl CMap {
@@ -120,6 +133,11 @@ impl CMap {
                 _ => {}
             }
         }
+        map.bf_ranges.sort_by_key(|r| r.lo);
+        map.cid_ranges.sort_by_key(|r| r.1);
+        for ((_, code), text) in &map.bf_chars {
+            map.by_value.entry(*code).or_insert_with(|| text.clone());
+        }
         map
     }
 
@@ -148,7 +166,9 @@ impl CMap {
     /// The CID for a code, if a cidchar/cidrange covers it.
     pub fn cid(&self, len: usize, code: u32) -> Option<u32> {
         self.cid_ranges
+            .get(candidates(&self.cid_ranges, |r| r.1, code))?
             .iter()
+            .rev()
             .find(|(l, lo, hi, _)| usize::from(*l) == len && *lo <= code && code <= *hi)
             .and_then(|(_, lo, _, cid)| cid.checked_add(code - lo))
     }
@@ -161,11 +181,12 @@ impl CMap {
         }
         // Producers disagree on code lengths in ToUnicode maps of simple
         // fonts (two-byte `<0041>` for one-byte codes); match on value too.
-        let r = self
-            .bf_ranges
+        let near = self.bf_ranges.get(candidates(&self.bf_ranges, |r| r.lo, code))?;
+        let r = near
             .iter()
+            .rev()
             .find(|r| r.len == len8 && r.lo <= code && code <= r.hi)
-            .or_else(|| self.bf_ranges.iter().find(|r| r.lo <= code && code <= r.hi));
+            .or_else(|| near.iter().rev().find(|r| r.lo <= code && code <= r.hi));
         if let Some(r) = r {
             let k = code - r.lo;
             return match &r.dst {
@@ -178,7 +199,7 @@ impl CMap {
                 RangeDst::List(list) => list.get(usize::try_from(k).ok()?).cloned(),
             };
         }
-        self.bf_chars.iter().find(|((_, c), _)| *c == code).map(|(_, s)| s.clone())
+        self.by_value.get(&code).cloned()
     }
 }
 

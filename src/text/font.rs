@@ -114,10 +114,11 @@ impl Font {
                 _ => None,
             };
             let default_width = cid_font.get(b"DW").and_then(num).unwrap_or(1000.0);
-            let widths = match get(cid_font.get(b"W"))? {
+            let mut widths = match get(cid_font.get(b"W"))? {
                 Some(Object::Array(w)) => cid_widths(doc, &w)?,
                 _ => Vec::new(),
             };
+            widths.sort_by_key(|e| e.0);
             Kind::Composite { encoding, widths, default_width }
         } else {
             let (chars, widths) = simple(doc, font, descriptor.as_ref(), &base_font)?;
@@ -154,7 +155,7 @@ impl Font {
                         Some(m) => m.cid(len, code).unwrap_or(code),
                         None => code,
                     };
-                    let w = widths.iter().find(|(lo, hi, _)| *lo <= cid && cid <= *hi).map_or(*default_width, |e| e.2);
+                    let w = cid_width(widths, cid).unwrap_or(*default_width);
                     let text = self
                         .to_unicode
                         .as_ref()
@@ -166,6 +167,14 @@ impl Font {
             }
         }
     }
+}
+
+/// The width of `cid` from /W entries sorted by first CID (later entries
+/// win over earlier ones, as when the array repeats a CID).
+fn cid_width(widths: &[(u32, u32, f64)], cid: u32) -> Option<f64> {
+    let end = widths.partition_point(|e| e.0 <= cid);
+    // Overlapping entries are rare; a few are examined, never all.
+    widths.get(end.saturating_sub(16)..end)?.iter().rev().find(|e| e.1 >= cid).map(|e| e.2)
 }
 
 /// Ascent and descent from the descriptor, each on its own: a zero or
