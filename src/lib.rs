@@ -16,6 +16,11 @@
 //!   (revisions), on-demand object loading, string positions for /ByteRange
 //!   checks, and finding signature dictionaries. Bounded by a [`pdf::Budget`].
 //!
+//! - [`text`]: the text layer of a page — words with their boxes in page
+//!   space, decoded to Unicode — and the header (number, date, type,
+//!   subject, signer, "Nơi nhận") read from a document's own text, and where
+//!   a visible signature goes by that text ([`text::place`], Decree 30).
+//!
 //! Then the journey:
 //!
 //! - [`verify`]: validation of a signed PDF into a [`verify::report::Report`]
@@ -65,6 +70,7 @@ pub mod pdf;
 pub mod pki;
 pub mod sign;
 pub mod store;
+pub mod text;
 pub mod verify;
 
 /// Exit codes of the CLI, decided in one place.

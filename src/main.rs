@@ -12,8 +12,9 @@ use vanthu::exit_code;
 use vanthu::pki::TrustStore;
 use vanthu::pki::crl::CrlSet;
 use vanthu::pki::keys::LocalKey;
-use vanthu::sign::appearance::{Role, Visible};
+use vanthu::sign::appearance::{self, Parts, Role, Visible};
 use vanthu::sign::{self, Credentials, SignOptions};
+use vanthu::text::{self, place};
 use vanthu::verify::{self, Options};
 
 #[derive(Parser)]
@@ -95,6 +96,16 @@ enum Command {
     Directory {
         #[command(subcommand)]
         cmd: DirectoryCmd,
+    },
+    /// Read the header a document's own text shows: number, place and date, type,
+    /// subject, signer block and "Nơi nhận" (exit 0 read, 2 unreadable; a field
+    /// the text does not show is listed as missing).
+    Inspect {
+        /// Print the header as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The PDF to read.
+        file: PathBuf,
     },
     /// Sign a PDF (PAdES, incremental update); `prepare`/`finish` for external tokens.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -205,9 +216,19 @@ struct SignatureOptions {
     /// Visible signature (Decree 30/2020 appearance).
     #[arg(long)]
     visible: bool,
-    /// Where on the page: x,y,width,height in points (default: by role).
+    /// Where on the page: x,y,width,height in points (default: placed by the page's text).
     #[arg(long, value_name = "x,y,w,h", requires = "visible", value_parser = parse_rect)]
     rect: Option<[f64; 4]>,
+    /// Place by text: the words the signature goes with, white space ignored (person:
+    /// default the certificate's name; organization: default the person's signature).
+    #[arg(long, value_name = "TEXT", requires = "visible", conflicts_with = "rect")]
+    anchor: Option<String>,
+    /// The page to look for the anchor on (default: from the last page back).
+    #[arg(long, value_name = "N", requires = "anchor")]
+    anchor_page: Option<usize>,
+    /// The seal's real size in millimetres (organization).
+    #[arg(long, value_name = "MM", default_value_t = 36.0)]
+    seal_mm: f64,
     /// Signature image or seal, transparent PNG.
     #[arg(long, value_name = "IMAGE.png", requires = "visible")]
     image: Option<PathBuf>,
@@ -313,6 +334,7 @@ fn main() -> ExitCode {
         Command::Audit { cmd: AuditCmd::Verify { gw } } => run_audit_verify(&gw),
         Command::Directory { cmd: DirectoryCmd::List { gw, json } } => run_directory_list(&gw, json),
         Command::Directory { cmd: DirectoryCmd::Generate { out } } => run_directory_generate(&out),
+        Command::Inspect { json, file } => run_inspect(json, &file),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -367,6 +389,35 @@ fn run_receipt_verify(trust: &[PathBuf], at: Option<&str>, file: &Path) -> Resul
     Ok(if checks.iter().all(|c| c.valid) { exit_code::VALID } else { exit_code::INVALID })
 }
 
+fn run_inspect(json: bool, file: &Path) -> Result<i32, String> {
+    let h = text::header::inspect(&read(file)?, &text::TextLimits::default())
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&h).map_err(|e| e.to_string())?);
+        return Ok(exit_code::VALID);
+    }
+    if !h.text_layer {
+        println!("{}: no text layer (a scanned document?)", file.display());
+    }
+    let show = |label: &str, v: &Option<String>| println!("{label:<18}{}", v.as_deref().unwrap_or("(missing)"));
+    show("Number:", &h.number);
+    show("Place:", &h.place);
+    show("Date:", &h.date);
+    show("Type:", &h.document_type);
+    show("Subject:", &h.subject);
+    show("Competence:", &h.signer.competence);
+    show("Position:", &h.signer.position);
+    show("Name:", &h.signer.name);
+    if h.recipients.is_empty() {
+        println!("{:<18}(missing)", "Recipients:");
+    }
+    for (i, r) in h.recipients.iter().enumerate() {
+        println!("{:<18}{r}", if i == 0 { "Recipients:" } else { "" });
+    }
+    show("Archive copy:", &h.archive);
+    Ok(exit_code::VALID)
+}
+
 /// Certificates from PEM/DER files.
 fn certificates(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
     let mut out = Vec::new();
@@ -383,7 +434,8 @@ fn credentials(cert: &Path, chain: &[PathBuf]) -> Result<Credentials, String> {
     Ok(Credentials { cert, chain: certificates(chain)? })
 }
 
-fn sign_options(s: &SignatureOptions) -> Result<SignOptions, String> {
+fn sign_options(s: &SignatureOptions, input: &[u8], cert: &[u8]) -> Result<SignOptions, String> {
+    let mut page = s.page;
     let visible = if s.visible {
         let image = match &s.image {
             Some(p) => Some(read(p)?),
@@ -394,7 +446,11 @@ fn sign_options(s: &SignatureOptions) -> Result<SignOptions, String> {
             RoleArg::Organization => Role::Organization,
             RoleArg::Attachment => Role::Attachment,
         };
-        Some(Visible { role, rect: s.rect, image, doc_number: s.doc_number.clone() })
+        let want =
+            Placing { rect: s.rect, anchor: s.anchor.as_deref(), anchor_page: s.anchor_page, seal_mm: s.seal_mm };
+        let (v, p) = visible(role, image, s.doc_number.clone(), &want, input, cert)?;
+        page = p.or(page);
+        Some(v)
     } else {
         None
     };
@@ -402,11 +458,95 @@ fn sign_options(s: &SignatureOptions) -> Result<SignOptions, String> {
         field: s.field.clone(),
         reason: s.reason.clone(),
         location: s.location.clone(),
-        page: s.page,
+        page,
         certify: s.certify,
         time: None,
         visible,
     })
+}
+
+/// How the user asked a visible signature to be placed.
+struct Placing<'a> {
+    rect: Option<[f64; 4]>,
+    anchor: Option<&'a str>,
+    anchor_page: Option<usize>,
+    seal_mm: f64,
+}
+
+/// A signing time of the shown length, for sizing text before signing.
+const TIME_FOR_SIZE: &str = "2026-01-01T00:00:00+07:00";
+
+/// The visible signature and, when placed by the page's text, its page.
+/// Without `--rect` the place comes from the text (Decree 30 placement);
+/// when that fails the user gets the reason, never a default position.
+fn visible(
+    role: Role,
+    image: Option<Vec<u8>>,
+    doc_number: Option<String>,
+    want: &Placing<'_>,
+    input: &[u8],
+    cert: &[u8],
+) -> Result<(Visible, Option<usize>), String> {
+    // A bad image is reported as such before any placement work.
+    let dims = match &image {
+        Some(png) => Some(appearance::check_image(png).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let mut v = Visible { role, rect: want.rect, image, doc_number, parts: None };
+    if v.rect.is_some() {
+        return Ok((v, None));
+    }
+    let texts = appearance::certificate_texts(cert, TIME_FOR_SIZE).map_err(|e| e.to_string())?;
+    let limits = text::TextLimits::default();
+    let budget = vanthu::pdf::Budget::new(limits.pdf.clone());
+    let doc = vanthu::pdf::Document::open(input, &budget).map_err(|e| e.to_string())?;
+    let pages = place::Pages::new(&doc, &limits).map_err(|e| e.to_string())?;
+    let placed = match role {
+        Role::Person => {
+            let anchor = match want.anchor {
+                Some(a) => a.to_string(),
+                None if !texts.name.trim().is_empty() => texts.name.clone(),
+                None => {
+                    return Err("the certificate has no name to place the signature by: give --anchor or --rect".into());
+                }
+            };
+            let aspect = match dims {
+                Some((w, h)) => f64::from(w) / f64::from(h.max(1)),
+                None => {
+                    let lines = appearance::lines(role, &texts, None).map_err(|e| e.to_string())?;
+                    let (w, h) = appearance::text_block(&lines).map_err(|e| e.to_string())?;
+                    w / h
+                }
+            };
+            place::person(&pages, &anchor, want.anchor_page, aspect)
+        }
+        Role::Organization => {
+            if !(5.0..=100.0).contains(&want.seal_mm) {
+                return Err(format!("--seal-mm {}: a seal is between 5 and 100 mm", want.seal_mm));
+            }
+            let lines = appearance::lines(role, &texts, None).map_err(|e| e.to_string())?;
+            let size = appearance::text_block(&lines).map_err(|e| e.to_string())?;
+            place::organization(&pages, want.anchor, want.anchor_page, want.seal_mm * 72.0 / 25.4, size)
+        }
+        Role::Attachment => {
+            let lines = appearance::lines(role, &texts, v.doc_number.as_deref()).map_err(|e| e.to_string())?;
+            let size = appearance::text_block(&lines).map_err(|e| e.to_string())?;
+            place::attachment(&pages, size)
+        }
+    };
+    let placed = placed.map_err(|e| match e {
+        place::PlaceError::AnchorNotFound { .. } => format!("{e}; give --anchor TEXT or --rect x,y,w,h"),
+        other => other.to_string(),
+    })?;
+    if !placed.covers.is_empty() {
+        eprintln!("vanthu: warning: the signature covers text on page {}: {}", placed.page, placed.covers.join(" "));
+    }
+    v.rect = Some(placed.rect);
+    // A person's signature without an image keeps its text layout.
+    if !(role == Role::Person && v.image.is_none()) {
+        v.parts = Some(Parts { image: placed.image, text: placed.text });
+    }
+    Ok((v, Some(placed.page)))
 }
 
 fn timestamper(t: &Tsa) -> Result<Option<Box<dyn Timestamper>>, String> {
@@ -451,7 +591,8 @@ fn run_sign(a: SignArgs) -> Result<i32, String> {
     let creds = credentials(&cert, &a.sig.chain)?;
     let tsa = timestamper(&a.tsa)?;
     let input = read(&input_path)?;
-    let signed = sign::sign(&input, &key, &creds, tsa.as_deref(), &sign_options(&a.sig)?)
+    let opts = sign_options(&a.sig, &input, &creds.cert).map_err(|e| format!("{}: {e}", input_path.display()))?;
+    let signed = sign::sign(&input, &key, &creds, tsa.as_deref(), &opts)
         .map_err(|e| format!("{}: {e}", input_path.display()))?;
     write_atomically(&output, &[&input, &signed.tail])?;
     Ok(exit_code::VALID)
@@ -463,7 +604,9 @@ fn run_sign_step(step: SignStep) -> Result<i32, String> {
             let creds = credentials(&sig.cert, &sig.options.chain)?;
             let scheme = sign::scheme_for(&creds.cert).map_err(|e| e.to_string())?;
             let data = read(&input)?;
-            let p = sign::prepare(&data, &creds, scheme, tsa_reserve, &sign_options(&sig.options)?)
+            let opts =
+                sign_options(&sig.options, &data, &creds.cert).map_err(|e| format!("{}: {e}", input.display()))?;
+            let p = sign::prepare(&data, &creds, scheme, tsa_reserve, &opts)
                 .map_err(|e| format!("{}: {e}", input.display()))?;
             write_atomically(&output, &[&data, &p.tail])?;
             if let Some(path) = attrs_out {
@@ -501,12 +644,11 @@ fn run_demo(dev: &Path, out: &Path) -> Result<i32, String> {
         let key_path = file(&format!("{who}.key.pem"));
         let key = LocalKey::from_pem(&read(&key_path)?).map_err(|e| format!("{}: {e}", key_path.display()))?;
         let creds = credentials(&file(&format!("{who}.cert.pem")), &[file(&format!("{who}.chain.pem"))])?;
-        let rect = if role == Role::Person { [330.0, 120.0, 220.0, 100.0] } else { [260.0, 110.0, 200.0, 110.0] };
-        let opts = SignOptions {
-            field: Some(field.into()),
-            visible: Some(Visible { role, rect: Some(rect), image: Some(read(&file(image))?), doc_number: None }),
-            ..SignOptions::default()
-        };
+        // Placed as a clerk would (Decree 30): the head of office's signature
+        // between "CHÁNH VĂN PHÒNG" and the name, the seal over its left third.
+        let want = Placing { rect: None, anchor: None, anchor_page: None, seal_mm: 36.0 };
+        let (v, page) = visible(role, Some(read(&file(image))?), None, &want, &doc, &creds.cert)?;
+        let opts = SignOptions { field: Some(field.into()), page, visible: Some(v), ..SignOptions::default() };
         let signed = sign::sign(&doc, &key, &creds, tsa.as_deref(), &opts).map_err(|e| e.to_string())?;
         doc.extend_from_slice(&signed.tail);
         println!("signed: {what} ({who} key, visible, timestamped)");

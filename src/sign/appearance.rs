@@ -43,6 +43,81 @@ pub struct Visible {
     pub image: Option<Vec<u8>>,
     /// The document's number and notation ("610/TB-SGDĐT"), for attachment stamps.
     pub doc_number: Option<String>,
+    /// Where the image and the text go inside the widget, when placement
+    /// by anchor decided it ([`crate::text::place`]); the role's default
+    /// arrangement otherwise.
+    pub parts: Option<Parts>,
+}
+
+/// Boxes inside a widget (x, y, width, height from its lower left corner).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Parts {
+    /// The image's box; it is drawn centred in it, keeping its proportions.
+    pub image: Option<[f64; 4]>,
+    /// The text lines' box; `None` draws no text (a person's signature
+    /// placed between title and name: both are already on the page).
+    pub text: Option<[f64; 4]>,
+}
+
+/// Font size of text placed in given boxes: Decree 30's 10 pt for the
+/// organisation's and the copy's lines.
+pub const PLACED_TEXT_SIZE: f64 = 10.0;
+/// Line height of placed text, as a multiple of its size.
+const LEADING: f64 = 1.2;
+
+/// The lines of text a role's appearance shows.
+pub fn lines(role: Role, texts: &Texts, doc_number: Option<&str>) -> Result<Vec<String>, SignError> {
+    Ok(match role {
+        Role::Person => {
+            let mut l = vec![texts.name.clone()];
+            l.extend(texts.position.clone());
+            l.push(format!("Thời gian ký: {}", texts.time));
+            l
+        }
+        Role::Organization => {
+            vec![
+                texts.organization.clone().unwrap_or_else(|| texts.name.clone()),
+                format!("Thời gian ký: {}", texts.time),
+            ]
+        }
+        Role::Attachment => {
+            let number = doc_number.ok_or_else(|| {
+                SignError::Appearance("an attachment stamp needs the document's number (--doc-number)".into())
+            })?;
+            vec![format!("Số: {number}"), texts.time.clone()]
+        }
+    })
+}
+
+/// Width and height (points) of `lines` set at [`PLACED_TEXT_SIZE`], with
+/// a small margin: the text box placement must find room for.
+pub fn text_block(lines: &[String]) -> Result<(f64, f64), SignError> {
+    let font = Font::new()?;
+    let widest = lines.iter().map(|l| font.width(l)).fold(0.0, f64::max);
+    Ok((widest * PLACED_TEXT_SIZE + 6.0, lines.len() as f64 * PLACED_TEXT_SIZE * LEADING + 4.0))
+}
+
+/// The texts of an appearance from the signer's certificate (DER), with
+/// `time` as the signing time to show.
+pub fn certificate_texts(cert_der: &[u8], time: &str) -> Result<Texts, SignError> {
+    use x509_parser::oid_registry::{OID_X509_COMMON_NAME, OID_X509_ORGANIZATION_NAME, OID_X509_TITLE};
+    let (_, cert) = x509_parser::parse_x509_certificate(cert_der)
+        .map_err(|e| SignError::Appearance(format!("signer certificate: {e}")))?;
+    let attr = |oid: &x509_parser::der_parser::asn1_rs::Oid<'_>| {
+        cert.subject().iter_by_oid(oid).next().and_then(|a| a.as_str().ok()).map(str::to_string)
+    };
+    Ok(Texts {
+        name: attr(&OID_X509_COMMON_NAME).unwrap_or_default(),
+        position: attr(&OID_X509_TITLE),
+        organization: attr(&OID_X509_ORGANIZATION_NAME),
+        time: time.to_string(),
+    })
+}
+
+/// Whether `png` is an image the appearance can use (checked before any
+/// placement work, so a bad file is reported as such).
+pub fn check_image(png: &[u8]) -> Result<(u32, u32), SignError> {
+    decode_png(png).map(|i| (i.width, i.height))
 }
 
 /// The text of the appearance, decided by role.
@@ -70,29 +145,13 @@ pub fn build(
     if !(w > 1.0 && h > 1.0 && w.is_finite() && h.is_finite() && x.is_finite() && y.is_finite()) {
         return Err(SignError::Appearance("the signature rectangle must have a positive width and height".into()));
     }
-    let lines: Vec<String> = match v.role {
-        Role::Person => {
-            let mut l = vec![texts.name.clone()];
-            l.extend(texts.position.clone());
-            l.push(format!("Thời gian ký: {}", texts.time));
-            l
-        }
-        Role::Organization => {
-            vec![
-                texts.organization.clone().unwrap_or_else(|| texts.name.clone()),
-                format!("Thời gian ký: {}", texts.time),
-            ]
-        }
-        Role::Attachment => {
-            let number = v.doc_number.clone().ok_or_else(|| {
-                SignError::Appearance("an attachment stamp needs the document's number (--doc-number)".into())
-            })?;
-            vec![format!("Số: {number}"), texts.time.clone()]
-        }
-    };
+    let lines = lines(v.role, texts, v.doc_number.as_deref())?;
     let font = Font::new()?;
     let mut content = Vec::new();
     let mut resources_xobj: Dict = Vec::new();
+    if let Some(parts) = &v.parts {
+        return placed(up, v, parts, &lines, &font, [x, y, w, h], page);
+    }
     // Where the text goes: (x, bottom, height). A person's handwritten
     // signature sits above the text, as on paper; an organisation's seal sits
     // on the left and overlaps the start of the text area, as a seal covers
@@ -148,6 +207,56 @@ pub fn build(
         (b"Filter".to_vec(), name(b"FlateDecode")),
     ];
     let ap = up.add(Body::Stream { dict: form, data: deflate(&content)? })?;
+    Ok((ap, [page[0] + x, page[1] + y, page[0] + x + w, page[1] + y + h]))
+}
+
+/// The appearance in boxes the placement chose: the image centred in its
+/// box, the text lines at [`PLACED_TEXT_SIZE`] in theirs.
+fn placed(
+    up: &mut Update<'_, '_>,
+    v: &Visible,
+    parts: &Parts,
+    lines: &[String],
+    font: &Font<'static>,
+    [x, y, w, h]: [f64; 4],
+    page: [f64; 4],
+) -> Result<(ObjRef, [f64; 4]), SignError> {
+    let mut content = Vec::new();
+    let mut resources: Dict = Vec::new();
+    if let (Some(png), Some([bx, by, bw, bh])) = (&v.image, parts.image) {
+        let img = decode_png(png)?;
+        let (iw_px, ih_px) = (f64::from(img.width), f64::from(img.height));
+        let s = (bw / iw_px).min(bh / ih_px);
+        let (iw, ih) = (iw_px * s, ih_px * s);
+        let (ix, iy) = (bx + (bw - iw) / 2.0, by + (bh - ih) / 2.0);
+        let image_ref = add_image(up, &img)?;
+        resources.push((b"XObject".to_vec(), Object::Dict(vec![(b"Im1".to_vec(), Object::Ref(image_ref))])));
+        writeln!(content, "q {} 0 0 {} {} {} cm /Im1 Do Q", num(iw), num(ih), num(ix), num(iy)).map_err(io)?;
+    }
+    if let Some([tx, ty, _, th]) = parts.text {
+        let size = PLACED_TEXT_SIZE;
+        let leading = size * LEADING;
+        let top = ty + th - (th - leading * lines.len() as f64) / 2.0 - size;
+        let mut used = BTreeMap::new();
+        content.extend_from_slice(b"0 g BT\n");
+        for (i, line) in lines.iter().enumerate() {
+            let hex = font.encode(line, &mut used);
+            let ly = top - leading * i as f64;
+            writeln!(content, "/F1 {} Tf 1 0 0 1 {} {} Tm <{hex}> Tj", num(size), num(tx + 3.0), num(ly))
+                .map_err(io)?;
+        }
+        content.extend_from_slice(b"ET\n");
+        let font_ref = font.embed(up, &used)?;
+        resources.push((b"Font".to_vec(), Object::Dict(vec![(b"F1".to_vec(), Object::Ref(font_ref))])));
+    }
+    let form = vec![
+        (b"Type".to_vec(), name(b"XObject")),
+        (b"Subtype".to_vec(), name(b"Form")),
+        (b"BBox".to_vec(), Object::Array(vec![Object::Int(0), Object::Int(0), Object::Real(w), Object::Real(h)])),
+        (b"Resources".to_vec(), Object::Dict(resources)),
+        (b"Filter".to_vec(), name(b"FlateDecode")),
+    ];
+    let ap = up.add(Body::Stream { dict: form, data: deflate(&content)? });
     Ok((ap, [page[0] + x, page[1] + y, page[0] + x + w, page[1] + y + h]))
 }
 

@@ -1,5 +1,8 @@
-"""The sample notice for the README's run command: a one-page PDF modelled on
-notice No. 610/TB-SGDĐT (header, body, "Nơi nhận" block, signer line).
+"""The sample notice for the README's run command: a one-page PDF laid out
+like notice No. 610/TB-SGDĐT (../shared/seeds/004): the two-column header,
+the type and subject, an excerpt of the body, the "Nơi nhận" block and the
+real signer block ("TL. GIÁM ĐỐC / CHÁNH VĂN PHÒNG", room for the signature
+and the seal, "Hồ Tấn Minh").
 
     python3 make_sample.py OUT.pdf
 
@@ -11,24 +14,61 @@ import os
 import sys
 import unicodedata
 
-FONT = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
+FONT_DIR = "/usr/share/fonts/truetype/liberation2/"
+FONTS = {"R": "LiberationSerif-Regular.ttf", "B": "LiberationSerif-Bold.ttf", "I": "LiberationSerif-Italic.ttf"}
 
-LINES = [
-    "ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ MINH          CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-    "SỞ GIÁO DỤC VÀ ĐÀO TẠO                                   Độc lập - Tự do - Hạnh phúc",
-    "Số: 610/TB-SGDĐT                       Thành phố Hồ Chí Minh, ngày 08 tháng 3 năm 2022",
-    "",
-    "THÔNG BÁO",
-    "Lịch công tác của Sở Giáo dục và Đào tạo (mẫu thử của vanthu)",
-    "",
-    "Sở Giáo dục và Đào tạo thông báo đến Hiệu trưởng các trường trung học phổ thông",
-    "lịch công tác tuần như sau. (Nội dung mẫu, dùng để thử chữ ký số.)",
-    "",
-    "Nơi nhận:                                                 TL. GIÁM ĐỐC",
-    "- Hiệu trưởng các Trường THPT;                           CHÁNH VĂN PHÒNG",
-    "- Trưởng phòng GDĐT các quận, huyện;",
-    "- Lưu: VT, VP.                                            Hồ Tấn Minh",
+HEADER_LEFT = ["ỦY BAN NHÂN DÂN", "THÀNH PHỐ HỒ CHÍ MINH", "SỞ GIÁO DỤC VÀ ĐÀO TẠO"]
+HEADER_RIGHT = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+NUMBER = "Số: 610/TB-SGDĐT"
+PLACE_DATE = "Thành phố Hồ Chí Minh, ngày 08 tháng 3 năm 2022"
+TITLE = "THÔNG BÁO"
+SUBJECT = [
+    "Kết luận và chỉ đạo của Giám đốc Sở Giáo dục và Đào tạo",
+    "tại Hội nghị Giao ban chuyên môn năm học 2021 - 2022",
 ]
+BODY = (
+    "Ngày 02 và 04 tháng 3 năm 2022, đồng chí Nguyễn Văn Hiếu, Giám đốc Sở Giáo dục và Đào tạo "
+    "chủ trì Hội nghị Giao ban chuyên môn năm học 2021 - 2022 nhằm đánh giá tình hình thực hiện kế "
+    "hoạch năm học và triển khai các nhiệm vụ trong năm trong thời gian tới.",
+    "Văn phòng Sở thông báo kết luận và chỉ đạo của đồng chí Giám đốc Sở Giáo dục và Đào tạo tại "
+    "Hội nghị Giao ban chuyên môn năm học 2021 - 2022 đến các tập thể và cá nhân có liên quan để tổ "
+    "chức thực hiện./.",
+)
+RECIPIENTS = [
+    "- UBND thành phố Thủ Đức và các quận, huyện;",
+    "- BTV, BGĐ Sở GD&ĐT, BTV Công đoàn GD Thành phố;",
+    "- Trưởng các Phòng thuộc Sở;",
+    "- Trưởng Phòng GD&ĐT tp. Thủ Đức và các Q/H;",
+    "- Hiệu trưởng các Trường THPT;",
+    "- Giám đốc các TT.GDNN-GDTX;",
+    "- Thủ trưởng các đơn vị trực thuộc;",
+    "- Lưu: VT, VP (M-H).",
+]
+SIGNER = ["TL. GIÁM ĐỐC", "CHÁNH VĂN PHÒNG"]
+NAME = "Hồ Tấn Minh"
+# The signer's room between the position and the name, in points: enough
+# for the signature image and a 36 mm seal (102 pt) with the organisation's
+# two text lines under it, without covering any text.
+SIGNATURE_ROOM = 190
+
+
+def ascii_only(s):
+    s = s.replace("Đ", "D").replace("đ", "d")
+    return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+
+
+def wrap(c, text, font, size, width):
+    lines, cur = [], ""
+    for word in text.split():
+        trial = (cur + " " + word).strip()
+        if c.stringWidth(trial, font, size) > width and cur:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = trial
+    if cur:
+        lines.append(cur)
+    return lines
 
 
 def main():
@@ -39,20 +79,52 @@ def main():
     from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen import canvas
 
-    font, lines = "Helvetica", LINES
-    if os.path.exists(FONT):
-        pdfmetrics.registerFont(TTFont("LiberationSerif", FONT))
-        font = "LiberationSerif"
+    if all(os.path.exists(FONT_DIR + f) for f in FONTS.values()):
+        for k, f in FONTS.items():
+            pdfmetrics.registerFont(TTFont("Serif" + k, FONT_DIR + f))
+        font = {k: "Serif" + k for k in FONTS}
+        t = lambda s: s
     else:
-        strip = lambda s: unicodedata.normalize("NFKD", s.replace("Đ", "D").replace("đ", "d")).encode("ascii", "ignore").decode()
-        lines = [strip(l) for l in LINES]
+        font = {"R": "Times-Roman", "B": "Times-Bold", "I": "Times-Italic"}
+        t = ascii_only
     c = canvas.Canvas(sys.argv[1])
     c.setTitle("Thông báo 610/TB-SGDĐT (mẫu)")
-    y = 790
-    for line in lines:
-        c.setFont(font, 14 if line in ("THÔNG BÁO",) else 11)
-        c.drawString(50, y, line)
-        y -= 20
+    width, _ = c._pagesize
+    left_c, right_c = 165, width - 165
+    y = 800
+    for i, line in enumerate(HEADER_LEFT):
+        c.setFont(font["B"] if i == 2 else font["R"], 12)
+        c.drawCentredString(left_c, y - 15 * i, t(line))
+    c.setFont(font["B"], 12)
+    c.drawCentredString(right_c, y, t(HEADER_RIGHT[0]))
+    c.drawCentredString(right_c, y - 15, t(HEADER_RIGHT[1]))
+    c.setFont(font["R"], 13)
+    c.drawCentredString(left_c, y - 55, t(NUMBER))
+    c.setFont(font["I"], 13)
+    c.drawCentredString(right_c, y - 55, t(PLACE_DATE))
+    c.setFont(font["B"], 14)
+    c.drawCentredString(width / 2, y - 95, t(TITLE))
+    c.setFont(font["B"], 13)
+    for i, line in enumerate(SUBJECT):
+        c.drawCentredString(width / 2, y - 113 - 16 * i, t(line))
+    y = y - 175
+    c.setFont(font["R"], 13)
+    for para in BODY:
+        for i, line in enumerate(wrap(c, t(para), font["R"], 13, width - 170)):
+            c.drawString(70 + (30 if i == 0 else 0), y, line)
+            y -= 18
+        y -= 6
+    y -= 20
+    top = y
+    c.setFont(font["B"], 12)
+    c.drawString(70, top, t("Nơi nhận:"))
+    c.setFont(font["R"], 11)
+    for i, line in enumerate(RECIPIENTS):
+        c.drawString(70, top - 14 - 13 * i, t(line))
+    c.setFont(font["B"], 13)
+    for i, line in enumerate(SIGNER):
+        c.drawCentredString(right_c + 20, top - 16 * i, t(line))
+    c.drawCentredString(right_c + 20, top - 16 * (len(SIGNER) - 1) - SIGNATURE_ROOM, t(NAME))
     c.showPage()
     c.save()
 
