@@ -504,3 +504,128 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn a_silent_client_is_cut_off_and_holds_nobody_else_up() {
+    use std::io::Read;
+    let s = start(None, &[("VANTHU_HANDSHAKE_TIMEOUT_MS", "500")]);
+    // Ten connections that never speak TLS.
+    let silent: Vec<std::net::TcpStream> =
+        (0..10).map(|_| std::net::TcpStream::connect(("127.0.0.1", s.api)).unwrap()).collect();
+    // Meanwhile a unit is served.
+    let t = Instant::now();
+    let r = s.get(&s.client(DEPARTMENT), "/api/v1/outbox");
+    assert_eq!(r.status, 200);
+    assert!(t.elapsed() < Duration::from_secs(5), "served while others stall: {:?}", t.elapsed());
+    // And the silent ones are closed after the handshake deadline.
+    for mut c in silent {
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 16];
+        let t = Instant::now();
+        let n = c.read(&mut buf).unwrap_or(0);
+        assert_eq!(n, 0, "closed without an answer");
+        assert!(t.elapsed() < Duration::from_secs(4), "closed by the deadline, not the test's timeout");
+    }
+}
+
+#[test]
+fn kill_9_under_load_loses_no_answered_document_and_sends_none_twice() {
+    let s = start(None, &[]);
+    let dept = s.client(DEPARTMENT);
+    let school_id = s.unit_of_kind("high_school", &[]);
+    let base = s.sample_header();
+    let pdf = s.sample_pdf();
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u32, String)>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..3u32 {
+        let (answered, stop, base, pdf, dept) = (answered.clone(), stop.clone(), base.clone(), pdf.clone(), dept.clone());
+        let (port, ca, school) = (s.api, s.data.join("pki/ca.cert.pem"), school_id.clone());
+        workers.push(std::thread::spawn(move || {
+            let mut n = w;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let header = header_with(&base, |v| {
+                    v["code"]["number"] = serde_json::json!(1000 + n);
+                    v["to"] = serde_json::json!([school]);
+                    v["to_places"] = serde_json::json!([]);
+                });
+                let h = tempfile::NamedTempFile::new().unwrap();
+                std::fs::write(h.path(), header).unwrap();
+                let out = Command::new("curl")
+                    .args(["-sS", "--max-time", "20", "--cacert"])
+                    .arg(&ca)
+                    .arg("--cert")
+                    .arg(dept.join("cert.pem"))
+                    .arg("--key")
+                    .arg(dept.join("key.pem"))
+                    .arg("-F")
+                    .arg(format!("header=<{}", h.path().display()))
+                    .arg("-F")
+                    .arg(format!("document=@{}", pdf.display()))
+                    .args(["-w", "\n%{http_code}"])
+                    .arg(format!("https://127.0.0.1:{port}/api/v1/documents"))
+                    .output()
+                    .unwrap();
+                let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                if let Some((body, code)) = text.rsplit_once('\n')
+                    && code == "201"
+                {
+                    let v: Value = serde_json::from_str(body).unwrap();
+                    answered.lock().unwrap().push((1000 + n, v["id"].as_str().unwrap().to_string()));
+                }
+                n += 3;
+            }
+        }));
+    }
+    // Let some documents through, then kill the server without warning.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while answered.lock().unwrap().len() < 15 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut s = s;
+    s.child.kill().unwrap(); // SIGKILL
+    s.child.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    assert!(answered.len() >= 15, "load ran: {}", answered.len());
+
+    // Restart on the same data: every answered document is there, once.
+    let data = s.data.clone();
+    let dir = s._dir.take();
+    drop(s);
+    let s = start(Some(data), &[]);
+    let _keep = dir;
+    let school = s.issue(&school_id);
+    let mut inbox_ids = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = s.get(&school, &format!("/api/v1/inbox?limit=500{cursor}")).json();
+        for i in page["items"].as_array().unwrap() {
+            inbox_ids.push(i["id"].as_str().unwrap().to_string());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    let unique: std::collections::HashSet<&String> = inbox_ids.iter().collect();
+    assert_eq!(unique.len(), inbox_ids.len(), "no document delivered twice");
+    for (_, id) in &answered {
+        assert!(unique.contains(id), "answered 201 but lost: {id}");
+    }
+    // Resubmitting an answered one returns the first answer, not a second delivery.
+    let (n, id) = &answered[0];
+    let header = header_with(&base, |v| {
+        v["code"]["number"] = serde_json::json!(n);
+        v["to"] = serde_json::json!([school_id]);
+        v["to_places"] = serde_json::json!([]);
+    });
+    let again = s.submit(&s.client(DEPARTMENT), &header, &s.sample_pdf());
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["id"], id.as_str());
+    let audit = vanthu().args(["audit", "verify", "--data"]).arg(&s.data).output().unwrap();
+    assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stdout));
+}

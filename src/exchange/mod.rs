@@ -25,8 +25,6 @@ use serde::Serialize;
 use serde_json::json;
 use status::{Code, Party, Recall, Status};
 use std::collections::HashMap;
-use std::io::Read;
-use std::path::Path;
 use std::sync::Arc;
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -156,24 +154,8 @@ fn event(actor: &str, action: Action, document: Option<&str>, detail: serde_json
     Event { actor: actor.to_string(), action, document: document.map(str::to_string), detail, time: now() }
 }
 
-fn sha256_file(path: &Path, tail: Option<&[u8]>) -> Result<String, ExchangeError> {
-    let mut f = std::fs::File::open(path)
-        .map_err(|source| ExchangeError::Blob(BlobError::Io { path: path.display().to_string(), source }))?;
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|source| ExchangeError::Blob(BlobError::Io { path: path.display().to_string(), source }))?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(buf.get(..n).unwrap_or_default());
-    }
-    if let Some(t) = tail {
-        ctx.update(t);
-    }
-    Ok(ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect())
+fn hex(d: &[u8]) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Exchange {
@@ -196,7 +178,7 @@ impl Exchange {
             });
         }
         let edxml_id = header.edxml_id().to_string();
-        let received_sha = sha256_file(pdf.temp_path(), None)?;
+        let received_sha = pdf.digest_hex();
         if let Some(existing) = self.store.document_by_edxml(sender.as_str(), &edxml_id)? {
             return if existing.received.as_str() == received_sha {
                 Ok(self.submitted_answer(&existing, true))
@@ -207,7 +189,13 @@ impl Exchange {
 
         // Verification on arrival: nothing that is not TOTAL-PASSED, or that
         // changed after signing, goes further.
-        let report = verify::verify_file(pdf.temp_path(), &self.verify)
+        // Read once: verification and the seal work on the same bytes.
+        // (Verifying and signing by position, without holding the file, is
+        // the core's next step; memory per upload is its size until then.)
+        let input = std::fs::read(pdf.temp_path()).map_err(|source| {
+            ExchangeError::Blob(BlobError::Io { path: pdf.temp_path().display().to_string(), source })
+        })?;
+        let report = verify::verify_bytes(&input, "upload", &self.verify)
             .map_err(|e| ExchangeError::Refused { reason: format!("the PDF is unusable: {e}"), report: json!(null) })?;
         let report_json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap_or(json!(null));
         if report.indication != Indication::TotalPassed || report.modified_after_signing {
@@ -259,9 +247,6 @@ impl Exchange {
                         .unwrap_or(false)
             });
             if !already {
-                let input = std::fs::read(pdf.temp_path()).map_err(|source| {
-                    ExchangeError::Blob(BlobError::Io { path: pdf.temp_path().display().to_string(), source })
-                })?;
                 let opts = SignOptions {
                     // A period separates levels of a PDF field name: keep it out.
                     field: Some(format!("Seal {}", sender.as_str().replace('.', "-"))),
@@ -280,7 +265,15 @@ impl Exchange {
             }
         }
 
-        let delivered_sha = sha256_file(pdf.temp_path(), tail.as_deref())?;
+        let delivered_sha = {
+            let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+            ctx.update(&input);
+            if let Some(t) = &tail {
+                ctx.update(t);
+            }
+            hex(ctx.finish().as_ref())
+        };
+        drop(input);
         let (received, received_len) = pdf.commit()?;
         let tail_id = match &tail {
             Some(t) => Some(self.blobs.put(t)?),

@@ -177,6 +177,11 @@ impl BlobWriter {
         self.len
     }
 
+    /// The SHA-256 of the bytes written so far, lowercase hex.
+    pub fn digest_hex(&self) -> String {
+        BlobId::from_digest(self.digest.clone().finish().as_ref()).0
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
