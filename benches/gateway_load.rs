@@ -94,8 +94,7 @@ async fn connect(port: u16, cfg: Arc<rustls::ClientConfig>) -> Sender {
         .connect(ServerName::try_from("localhost").expect("name"), tcp)
         .await
         .expect("handshake");
-    let (sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("http1");
+    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("http1");
     tokio::spawn(conn);
     sender
 }
@@ -135,8 +134,8 @@ fn pct(v: &mut [Duration], p: f64) -> Duration {
 }
 
 fn header(number: u64, to: &[String]) -> String {
-    let base = std::fs::read_to_string(format!("{}/sample-header.json", std::env::temp_dir().display()))
-        .unwrap_or_default();
+    let base =
+        std::fs::read_to_string(format!("{}/sample-header.json", std::env::temp_dir().display())).unwrap_or_default();
     let mut v: serde_json::Value = serde_json::from_str(&base).expect("sample header");
     v["code"]["number"] = serde_json::json!(number);
     v["to"] = serde_json::json!(to);
@@ -168,7 +167,11 @@ fn main() {
         .filter(|u| u["active"] != false)
         .map(|u| (u["id"].as_str().unwrap_or("").to_string(), u["kind"].as_str().unwrap_or("").to_string()))
         .collect();
-    let schools: Vec<String> = units.iter().filter(|(_, k)| k.contains("school") || k.contains("kindergarten")).map(|(i, _)| i.clone()).collect();
+    let schools: Vec<String> = units
+        .iter()
+        .filter(|(_, k)| k.contains("school") || k.contains("kindergarten"))
+        .map(|(i, _)| i.clone())
+        .collect();
     let ten: Vec<String> = schools.iter().take(10).cloned().collect();
     let reader = ten[0].clone();
     let reader_dir = data.join("clients").join(format!("bench-{reader}"));
@@ -185,7 +188,11 @@ fn main() {
     let sender_cfg = tls_config(&data, DEPARTMENT);
     let reader_cfg = tls_config(&data, &format!("bench-{reader}"));
     let port = gw.port;
-    println!("gateway load on loopback, mTLS, {} cores; sample notice {} bytes", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), pdf.len());
+    println!(
+        "gateway load on loopback, mTLS, {} cores; sample notice {} bytes",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        pdf.len()
+    );
 
     // 1. Intake with 10 recipients, several senders at once, readers alongside.
     let concurrency = 8u64;
@@ -255,10 +262,24 @@ fn main() {
     let mut fetch: Vec<Duration> = reads.iter().filter(|(k, _)| *k == "pdf").map(|(_, d)| *d).collect();
     println!("\n| measure | figure | target |");
     println!("|---|---|---|");
-    println!("| intake, 10 recipients, {concurrency} senders | {rate:.0} documents/s ({} in {:.1} s) | ≥ 200/s |", intake.len(), elapsed.as_secs_f64());
+    println!(
+        "| intake, 10 recipients, {concurrency} senders | {rate:.0} documents/s ({} in {:.1} s) | ≥ 200/s |",
+        intake.len(),
+        elapsed.as_secs_f64()
+    );
     println!("| intake latency p50 / p99 | {:.1} / {:.1} ms | |", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
-    println!("| inbox listing under load p50 / p99 ({} calls) | {:.1} / {:.1} ms | p99 ≤ 20 ms |", inbox.len(), pct(&mut inbox, 0.5).as_secs_f64() * 1e3, pct(&mut inbox, 0.99).as_secs_f64() * 1e3);
-    println!("| PDF fetch under load p50 / p99 ({} calls) | {:.1} / {:.1} ms | p99 ≤ 20 ms |", fetch.len(), pct(&mut fetch, 0.5).as_secs_f64() * 1e3, pct(&mut fetch, 0.99).as_secs_f64() * 1e3);
+    println!(
+        "| inbox listing under load p50 / p99 ({} calls) | {:.1} / {:.1} ms | p99 ≤ 20 ms |",
+        inbox.len(),
+        pct(&mut inbox, 0.5).as_secs_f64() * 1e3,
+        pct(&mut inbox, 0.99).as_secs_f64() * 1e3
+    );
+    println!(
+        "| PDF fetch under load p50 / p99 ({} calls) | {:.1} / {:.1} ms | p99 ≤ 20 ms |",
+        fetch.len(),
+        pct(&mut fetch, 0.5).as_secs_f64() * 1e3,
+        pct(&mut fetch, 0.99).as_secs_f64() * 1e3
+    );
 
     // 2. One notice to every school.
     let groups = ["thpt-cong-lap", "nhieu-cap-thpt", "truong-quan-huyen"];
@@ -273,7 +294,11 @@ fn main() {
         let v: serde_json::Value = serde_json::from_slice(&b).unwrap_or_default();
         (took, v["routing"]["recipients"].as_array().map_or(0, Vec::len))
     });
-    println!("| one notice to {} recipients | {:.0} ms to the answer | ≤ 1 s |", fanout.1, fanout.0.as_secs_f64() * 1e3);
+    println!(
+        "| one notice to {} recipients | {:.0} ms to the answer | ≤ 1 s |",
+        fanout.1,
+        fanout.0.as_secs_f64() * 1e3
+    );
 
     // 3. A 50 MB upload: growth of the gateway's peak memory.
     let big = tmp.path().join("large.pdf");

@@ -224,6 +224,7 @@ pub fn init(cfg: &Config) -> Result<InitSummary, DataDirError> {
             rect: None,
             image: Some(SIGNATURE_PNG.to_vec()),
             doc_number: None,
+            parts: None,
         }),
         ..crate::sign::SignOptions::default()
     };

@@ -12,7 +12,8 @@ use vanthu::exit_code;
 use vanthu::pki::TrustStore;
 use vanthu::pki::crl::CrlSet;
 use vanthu::pki::keys::LocalKey;
-use vanthu::sign::appearance::{self, Parts, Role, Visible};
+use vanthu::sign::appearance::Role;
+use vanthu::sign::placement::{self, Placed, Placing};
 use vanthu::sign::{self, Credentials, SignOptions};
 use vanthu::text::{self, place};
 use vanthu::verify::{self, Options};
@@ -448,9 +449,9 @@ fn sign_options(s: &SignatureOptions, input: &[u8], cert: &[u8]) -> Result<SignO
         };
         let want =
             Placing { rect: s.rect, anchor: s.anchor.as_deref(), anchor_page: s.anchor_page, seal_mm: s.seal_mm };
-        let (v, p) = visible(role, image, s.doc_number.clone(), &want, input, cert)?;
-        page = p.or(page);
-        Some(v)
+        let placed = visible(role, image, s.doc_number.clone(), &want, input, cert)?;
+        page = placed.page.or(page);
+        Some(placed.visible)
     } else {
         None
     };
@@ -465,20 +466,8 @@ fn sign_options(s: &SignatureOptions, input: &[u8], cert: &[u8]) -> Result<SignO
     })
 }
 
-/// How the user asked a visible signature to be placed.
-struct Placing<'a> {
-    rect: Option<[f64; 4]>,
-    anchor: Option<&'a str>,
-    anchor_page: Option<usize>,
-    seal_mm: f64,
-}
-
-/// A signing time of the shown length, for sizing text before signing.
-const TIME_FOR_SIZE: &str = "2026-01-01T00:00:00+07:00";
-
-/// The visible signature and, when placed by the page's text, its page.
-/// Without `--rect` the place comes from the text (Decree 30 placement);
-/// when that fails the user gets the reason, never a default position.
+/// Places a visible signature (see `vanthu::sign::placement`), warning when
+/// it had to cover text, and naming the options that fix a failed placement.
 fn visible(
     role: Role,
     image: Option<Vec<u8>>,
@@ -486,67 +475,23 @@ fn visible(
     want: &Placing<'_>,
     input: &[u8],
     cert: &[u8],
-) -> Result<(Visible, Option<usize>), String> {
-    // A bad image is reported as such before any placement work.
-    let dims = match &image {
-        Some(png) => Some(appearance::check_image(png).map_err(|e| e.to_string())?),
-        None => None,
-    };
-    let mut v = Visible { role, rect: want.rect, image, doc_number, parts: None };
-    if v.rect.is_some() {
-        return Ok((v, None));
-    }
-    let texts = appearance::certificate_texts(cert, TIME_FOR_SIZE).map_err(|e| e.to_string())?;
-    let limits = text::TextLimits::default();
-    let budget = vanthu::pdf::Budget::new(limits.pdf.clone());
-    let doc = vanthu::pdf::Document::open(input, &budget).map_err(|e| e.to_string())?;
-    let pages = place::Pages::new(&doc, &limits).map_err(|e| e.to_string())?;
-    let placed = match role {
-        Role::Person => {
-            let anchor = match want.anchor {
-                Some(a) => a.to_string(),
-                None if !texts.name.trim().is_empty() => texts.name.clone(),
-                None => {
-                    return Err("the certificate has no name to place the signature by: give --anchor or --rect".into());
-                }
-            };
-            let aspect = match dims {
-                Some((w, h)) => f64::from(w) / f64::from(h.max(1)),
-                None => {
-                    let lines = appearance::lines(role, &texts, None).map_err(|e| e.to_string())?;
-                    let (w, h) = appearance::text_block(&lines).map_err(|e| e.to_string())?;
-                    w / h
-                }
-            };
-            place::person(&pages, &anchor, want.anchor_page, aspect)
+) -> Result<Placed, String> {
+    use vanthu::sign::placement::PlacementError;
+    let placed = placement::visible(role, image, doc_number, want, input, cert).map_err(|e| match e {
+        PlacementError::Place(place::PlaceError::AnchorNotFound { .. }) | PlacementError::NoName => {
+            format!("{e}; give --anchor TEXT or --rect x,y,w,h")
         }
-        Role::Organization => {
-            if !(5.0..=100.0).contains(&want.seal_mm) {
-                return Err(format!("--seal-mm {}: a seal is between 5 and 100 mm", want.seal_mm));
-            }
-            let lines = appearance::lines(role, &texts, None).map_err(|e| e.to_string())?;
-            let size = appearance::text_block(&lines).map_err(|e| e.to_string())?;
-            place::organization(&pages, want.anchor, want.anchor_page, want.seal_mm * 72.0 / 25.4, size)
-        }
-        Role::Attachment => {
-            let lines = appearance::lines(role, &texts, v.doc_number.as_deref()).map_err(|e| e.to_string())?;
-            let size = appearance::text_block(&lines).map_err(|e| e.to_string())?;
-            place::attachment(&pages, size)
-        }
-    };
-    let placed = placed.map_err(|e| match e {
-        place::PlaceError::AnchorNotFound { .. } => format!("{e}; give --anchor TEXT or --rect x,y,w,h"),
+        PlacementError::SealSize(mm) => format!("--seal-mm {mm}: a seal is between 5 and 100 mm"),
         other => other.to_string(),
     })?;
     if !placed.covers.is_empty() {
-        eprintln!("vanthu: warning: the signature covers text on page {}: {}", placed.page, placed.covers.join(" "));
+        eprintln!(
+            "vanthu: warning: the signature covers text on page {}: {}",
+            placed.page.unwrap_or(1),
+            placed.covers.join(" ")
+        );
     }
-    v.rect = Some(placed.rect);
-    // A person's signature without an image keeps its text layout.
-    if !(role == Role::Person && v.image.is_none()) {
-        v.parts = Some(Parts { image: placed.image, text: placed.text });
-    }
-    Ok((v, Some(placed.page)))
+    Ok(placed)
 }
 
 fn timestamper(t: &Tsa) -> Result<Option<Box<dyn Timestamper>>, String> {
@@ -646,8 +591,9 @@ fn run_demo(dev: &Path, out: &Path) -> Result<i32, String> {
         let creds = credentials(&file(&format!("{who}.cert.pem")), &[file(&format!("{who}.chain.pem"))])?;
         // Placed as a clerk would (Decree 30): the head of office's signature
         // between "CHÁNH VĂN PHÒNG" and the name, the seal over its left third.
-        let want = Placing { rect: None, anchor: None, anchor_page: None, seal_mm: 36.0 };
-        let (v, page) = visible(role, Some(read(&file(image))?), None, &want, &doc, &creds.cert)?;
+        let want = Placing::default();
+        let placed = visible(role, Some(read(&file(image))?), None, &want, &doc, &creds.cert)?;
+        let (v, page) = (placed.visible, placed.page);
         let opts = SignOptions { field: Some(field.into()), page, visible: Some(v), ..SignOptions::default() };
         let signed = sign::sign(&doc, &key, &creds, tsa.as_deref(), &opts).map_err(|e| e.to_string())?;
         doc.extend_from_slice(&signed.tail);

@@ -539,7 +539,8 @@ fn kill_9_under_load_loses_no_answered_document_and_sends_none_twice() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut workers = Vec::new();
     for w in 0..3u32 {
-        let (answered, stop, base, pdf, dept) = (answered.clone(), stop.clone(), base.clone(), pdf.clone(), dept.clone());
+        let (answered, stop, base, pdf, dept) =
+            (answered.clone(), stop.clone(), base.clone(), pdf.clone(), dept.clone());
         let (port, ca, school) = (s.api, s.data.join("pki/ca.cert.pem"), school_id.clone());
         workers.push(std::thread::spawn(move || {
             let mut n = w;

@@ -6,6 +6,7 @@
 //! through [`crate::store::Store`]. Every change is committed with its audit
 //! entries (and receipts) in one transaction before the caller answers.
 
+pub mod claims;
 pub mod receipt;
 pub mod status;
 
@@ -14,7 +15,8 @@ use crate::cms::tsa::{LocalTsa, Timestamper};
 use crate::directory::{Directory, LineResolution, OrganId};
 use crate::envelope::{self, FieldError, Header};
 use crate::pki::keys::LocalKey;
-use crate::sign::appearance::{Role, Visible};
+use crate::sign::appearance::Role;
+use crate::sign::placement;
 use crate::sign::{self, Credentials, SignOptions};
 use crate::store::blobs::{BlobError, BlobId, Blobs};
 use crate::store::{
@@ -223,10 +225,16 @@ impl Exchange {
         }
 
         let mut warnings: Vec<String> = report
-            .signatures
+            .warnings
             .iter()
-            .flat_map(|s| s.warnings.iter().map(move |w| format!("{}: {w}", s.field)))
+            .cloned()
+            .chain(report.signatures.iter().flat_map(|s| s.warnings.iter().map(move |w| format!("{}: {w}", s.field))))
             .collect();
+        // What the document's own text says, against what the sender claims.
+        match crate::text::header::inspect(&input, &crate::text::TextLimits::default()) {
+            Ok(text) => warnings.extend(claims::compare(&header, &text)),
+            Err(e) => warnings.push(format!("the document's text could not be read to compare its header: {e}")),
+        }
         let routing_members = self.route(&header, &mut warnings)?;
         if routing_members.0.is_empty() {
             return Err(ExchangeError::BadRequest(format!(
@@ -247,17 +255,37 @@ impl Exchange {
                         .unwrap_or(false)
             });
             if !already {
+                // Decree 30: the seal over the left third of the person's
+                // signature on the last page (or, without one, by the signer's
+                // name the header gives). When the page leaves no place, the
+                // organisation still signs, without an appearance, and says so.
+                let mut want = placement::Placing::default();
+                let visible = match placement::visible(
+                    Role::Organization,
+                    Some(org.seal.clone()),
+                    None,
+                    &want,
+                    &input,
+                    &org.creds.cert,
+                ) {
+                    Ok(p) => Some(p),
+                    Err(_) => {
+                        want.anchor = Some(header.signer.full_name.as_str());
+                        placement::visible(Role::Organization, Some(org.seal.clone()), None, &want, &input, &org.creds.cert)
+                            .map_err(|e| {
+                                warnings.push(format!(
+                                    "no place for the organisation's seal ({e}): its signature was applied without an appearance"
+                                ))
+                            })
+                            .ok()
+                    }
+                };
                 let opts = SignOptions {
                     // A period separates levels of a PDF field name: keep it out.
                     field: Some(format!("Seal {}", sender.as_str().replace('.', "-"))),
                     reason: Some("Organisation signature applied by vanthu".into()),
-                    visible: Some(Visible {
-                        role: Role::Organization,
-                        rect: None,
-                        image: Some(org.seal.clone()),
-                        doc_number: None,
-                    }),
-                    page: None,
+                    page: visible.as_ref().and_then(|p| p.page),
+                    visible: visible.map(|p| p.visible),
                     ..SignOptions::default()
                 };
                 let signed = sign::sign(&input, &org.key, &org.creds, Some(&self.tsa as &dyn Timestamper), &opts)?;
@@ -394,6 +422,8 @@ impl Exchange {
         for line in &header.to_places {
             match self.directory.resolve_line(line) {
                 LineResolution::Archive { text } => routing.archive.push(text),
+                // "Như trên": the addressees named above, already routed.
+                LineResolution::AsAbove { .. } => {}
                 LineResolution::Unresolved { text } => routing.unresolved.push(text),
                 LineResolution::Resolved { text, recipients, unresolved_parts, .. } => {
                     for u in &recipients.units {

@@ -32,6 +32,9 @@ pub struct AppState {
     /// The internal CA's current CRL (DER), served at `/crl/internal.crl`.
     pub crl: ArcSwap<Vec<u8>>,
     pub metrics: Metrics,
+    /// Intakes verified and sealed at once: about one per core, so reads
+    /// (inbox, PDF fetch) always find a core between them.
+    pub intake_slots: tokio::sync::Semaphore,
 }
 
 type St = State<Arc<AppState>>;
@@ -285,6 +288,7 @@ async fn submit(State(st): St, Unit(unit): Unit, mut mp: Multipart) -> Result<Re
         return Err(crate::exchange::ExchangeError::InvalidHeader(missing).into());
     }
     let ex = st.exchange.clone();
+    let _slot = st.intake_slots.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let result = blocking(move || Ok(ex.submit(&unit, &header, pdf, attachments))).await?;
     let label = match &result {
         Ok(_) => "accepted",

@@ -140,6 +140,7 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
         tls: Arc::new(LiveTls::new(&tls)?),
         crl: ArcSwap::from_pointee(crl_der),
         metrics: Metrics::default(),
+        intake_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
     })
 }
 

@@ -150,6 +150,9 @@ fn base_params(cn: &str, org: &str, days: i64, now: OffsetDateTime) -> Result<(C
     Ok((p, hex))
 }
 
+/// ExtKeyUsageSyntax holding only id-kp-timeStamping (1.3.6.1.5.5.7.3.8).
+const TIME_STAMPING_EKU: [u8; 12] = [0x30, 0x0A, 0x06, 0x08, 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08];
+
 /// The organisation every internal certificate names as its O=.
 pub const OPERATOR: &str = "vanthu";
 
@@ -220,12 +223,23 @@ impl InternalCa {
             Profile::Tsa => {
                 let (mut p, s) = base_params("vanthu Time-Stamping Authority", OPERATOR, LEAF_DAYS, now)?;
                 p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
-                p.extended_key_usages = vec![ExtendedKeyUsagePurpose::TimeStamping];
+                // RFC 3161 §2.3: timeStamping as the only EKU, critical
+                // (`openssl ts -verify` insists); rcgen's own EKU list is not
+                // critical, so the extension is written here.
+                let mut eku = rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 37], TIME_STAMPING_EKU.to_vec());
+                eku.set_criticality(true);
+                p.custom_extensions.push(eku);
                 (p, s)
             }
             Profile::Receipts => {
                 let (mut p, s) = base_params("vanthu receipts", OPERATOR, LEAF_DAYS, now)?;
                 p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+                // Only the receipt certificate carries vanthu's receipt-signing
+                // usage: a unit's key from the same CA cannot forge a receipt.
+                p.custom_extensions.push(rcgen::CustomExtension::from_oid_content(
+                    &[2, 5, 29, 37],
+                    crate::pki::path::receipt_signing_eku_value(),
+                ));
                 (p, s)
             }
             Profile::Organisation { organ_id, name } => {
@@ -300,6 +314,12 @@ mod tests {
         assert_eq!(again.name(), "Test CA");
         let tsa = again.issue(&Profile::Tsa, now).unwrap();
         assert_eq!(Identity::from_certificate(&tsa.cert_der), None);
+        let parsed = crate::pki::Cert::parse(&tsa.cert_der).unwrap();
+        let eku = parsed.x509.extended_key_usage().unwrap().unwrap();
+        assert!(eku.critical && eku.value.time_stamping, "RFC 3161: the TSA's EKU is critical");
+        let receipts = again.issue(&Profile::Receipts, now).unwrap();
+        let parsed = crate::pki::Cert::parse(&receipts.cert_der).unwrap();
+        assert!(crate::pki::path::check_usage(&parsed, crate::pki::path::Usage::ReceiptSigning).is_ok());
         let crl = again.crl(&[(issued.serial_hex.clone(), now, None)], 1, now, Duration::days(7)).unwrap();
         assert!(!crl.is_empty());
     }

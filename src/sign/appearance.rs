@@ -256,7 +256,7 @@ fn placed(
         (b"Resources".to_vec(), Object::Dict(resources)),
         (b"Filter".to_vec(), name(b"FlateDecode")),
     ];
-    let ap = up.add(Body::Stream { dict: form, data: deflate(&content)? });
+    let ap = up.add(Body::Stream { dict: form, data: deflate(&content)? })?;
     Ok((ap, [page[0] + x, page[1] + y, page[0] + x + w, page[1] + y + h]))
 }
 

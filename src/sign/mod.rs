@@ -12,6 +12,7 @@
 //! plus a small margin: never a blind 30 KB of zeros.
 
 pub mod appearance;
+pub mod placement;
 
 use crate::cms::build::{self, SignedDataParts, SignerIdentity};
 use crate::cms::tsa::{Timestamper, TsaError};

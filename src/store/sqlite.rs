@@ -1,9 +1,11 @@
 //! The embedded default store: one SQLite database in the data directory.
 //!
 //! WAL mode with `synchronous=FULL`: a commit is on disk before the HTTP
-//! answer that reports it. One connection behind a mutex: SQLite has one
-//! writer anyway, and reads are short. Migrations are numbered and applied
-//! in order at open (`PRAGMA user_version`).
+//! answer that reports it. One writing connection behind a mutex (SQLite
+//! has one writer anyway) and a few read-only connections beside it, so an
+//! inbox listing never waits behind an intake's commit: WAL readers see the
+//! last committed state without blocking the writer. Migrations are numbered
+//! and applied in order at open (`PRAGMA user_version`).
 
 use super::{
     Change, Counts, DeliveryRecord, DocumentRecord, InboxQuery, ReceiptMaker, ReceiptRecord, Store, StoreError,
@@ -76,7 +78,12 @@ CREATE TABLE audit (
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
 }
+
+/// Read-only connections kept open beside the writer.
+const READERS: usize = 4;
 
 fn now_text() -> String {
     OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
@@ -101,13 +108,36 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
-        Ok(SqliteStore { conn: Mutex::new(conn) })
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            r.busy_timeout(std::time::Duration::from_secs(10))?;
+            readers.push(Mutex::new(r));
+        }
+        Ok(SqliteStore { conn: Mutex::new(conn), readers, next_reader: std::sync::atomic::AtomicUsize::new(0) })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave a half-done transaction
         // (rusqlite rolls back on drop), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A read-only connection: the first free one, else the next in turn.
+    fn read(&self) -> std::sync::MutexGuard<'_, Connection> {
+        for r in &self.readers {
+            if let Ok(g) = r.try_lock() {
+                return g;
+            }
+        }
+        let i = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match self.readers.get(i % self.readers.len().max(1)) {
+            Some(r) => r.lock().unwrap_or_else(|p| p.into_inner()),
+            None => self.lock(),
+        }
     }
 }
 
@@ -273,14 +303,14 @@ impl Store for SqliteStore {
     }
 
     fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError> {
-        let conn = self.lock();
+        let conn = self.read();
         Ok(conn
             .query_row(&format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = ?1"), [id], |r| doc_from_row(r, 0))
             .optional()?)
     }
 
     fn document_by_edxml(&self, sender: &str, edxml_id: &str) -> Result<Option<DocumentRecord>, StoreError> {
-        let conn = self.lock();
+        let conn = self.read();
         Ok(conn
             .query_row(
                 &format!("SELECT {DOC_COLUMNS} FROM documents WHERE sender = ?1 AND edxml_id = ?2"),
@@ -291,14 +321,14 @@ impl Store for SqliteStore {
     }
 
     fn documents_by_edxml(&self, edxml_id: &str) -> Result<Vec<DocumentRecord>, StoreError> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut stmt = conn.prepare(&format!("SELECT {DOC_COLUMNS} FROM documents WHERE edxml_id = ?1 LIMIT 10"))?;
         let rows = stmt.query_map([edxml_id], |r| doc_from_row(r, 0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn deliveries(&self, document_id: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut stmt =
             conn.prepare(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE document_id = ?1 ORDER BY seq"))?;
         let rows = stmt.query_map([document_id], delivery_from_row)?;
@@ -306,7 +336,7 @@ impl Store for SqliteStore {
     }
 
     fn delivery(&self, document_id: &str, recipient: &str) -> Result<Option<DeliveryRecord>, StoreError> {
-        let conn = self.lock();
+        let conn = self.read();
         Ok(conn
             .query_row(
                 &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE document_id = ?1 AND recipient = ?2"),
@@ -317,7 +347,7 @@ impl Store for SqliteStore {
     }
 
     fn inbox(&self, recipient: &str, q: &InboxQuery) -> Result<Vec<(DeliveryRecord, DocumentRecord)>, StoreError> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut sql = format!(
             "SELECT d.seq, d.document_id, d.recipient, d.requested, d.status, d.recall, d.updated_at, {} \
              FROM deliveries d JOIN documents m ON m.id = d.document_id \
@@ -355,7 +385,7 @@ impl Store for SqliteStore {
     }
 
     fn outbox(&self, sender: &str, before: Option<i64>, limit: u32) -> Result<Vec<(i64, DocumentRecord)>, StoreError> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut stmt = conn.prepare(&format!(
             "SELECT rowid_, {DOC_COLUMNS} FROM documents WHERE sender = ?1 AND rowid_ < ?2 ORDER BY rowid_ DESC LIMIT ?3"
         ))?;
@@ -367,7 +397,7 @@ impl Store for SqliteStore {
     }
 
     fn receipts(&self, document_id: &str) -> Result<Vec<ReceiptRecord>, StoreError> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT document_id, recipient, status, content, cms FROM receipts WHERE document_id = ?1 ORDER BY id",
         )?;
@@ -384,7 +414,7 @@ impl Store for SqliteStore {
     }
 
     fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<Entry>, StoreError> {
-        let conn = self.lock();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT seq, time, actor, action, document, detail, prev, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
@@ -418,11 +448,11 @@ impl Store for SqliteStore {
     }
 
     fn audit_head(&self) -> Result<Head, StoreError> {
-        head_of(&self.lock())
+        head_of(&self.read())
     }
 
     fn counts(&self) -> Result<Counts, StoreError> {
-        let conn = self.lock();
+        let conn = self.read();
         let documents: i64 = conn.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))?;
         let mut stmt = conn.prepare("SELECT COALESCE(status, 'sent'), COUNT(*) FROM deliveries GROUP BY status")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?;
