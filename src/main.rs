@@ -224,8 +224,9 @@ struct SignatureOptions {
     /// default the certificate's name; organization: default the person's signature).
     #[arg(long, value_name = "TEXT", requires = "visible", conflicts_with = "rect")]
     anchor: Option<String>,
-    /// The page to look for the anchor on (default: from the last page back).
-    #[arg(long, value_name = "N", requires = "anchor")]
+    /// The page to look for the anchor (or, for the seal, the person's signature) on
+    /// (default: from the last page back).
+    #[arg(long, value_name = "N", requires = "visible")]
     anchor_page: Option<usize>,
     /// The seal's real size in millimetres (organization).
     #[arg(long, value_name = "MM", default_value_t = 36.0)]

@@ -1,7 +1,7 @@
 //! Text with positions, judged by poppler: for PDFs from reportlab, fpdf2
 //! (standard fonts and an embedded Type0 font), LibreOffice and the sample
 //! notice, every word `pdftotext -bbox-layout` finds must be found by vanthu
-//! with the same text and a box within a few points.
+//! with the same text and a box within half a point.
 
 mod common;
 
@@ -11,8 +11,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 use vanthu::text::{self, TextLimits};
 
-/// Largest difference allowed on each edge of a word box, in points.
-const TOLERANCE: f64 = 2.0;
+/// Largest difference allowed on each edge of a word box, in points (the
+/// issue asks for "a few points"; measured on these documents: under 0.01).
+const TOLERANCE: f64 = 0.5;
 
 struct Docs {
     dir: tempfile::TempDir,

@@ -142,3 +142,30 @@ fn a_scan_has_no_text_layer_and_every_field_missing() {
     assert_eq!(got["text_layer"], false);
     assert_eq!(got["missing"].as_array().unwrap().len(), 10);
 }
+
+#[test]
+fn the_signer_block_and_recipients_are_read_from_the_last_page() {
+    let (_d, pdf) = reportlab(
+        "c.drawString(60, 780, 'Số: 7/BC-SGDĐT')\n\
+         c.drawString(300, 780, 'Cần Thơ, ngày 31 tháng 12 năm 2024')\n\
+         c.drawCentredString(297, 740, 'BÁO CÁO')\n\
+         c.drawCentredString(297, 724, 'Tổng kết năm học 2023 - 2024')\n\
+         c.drawString(60, 690, 'Trang một của báo cáo.')\n\
+         c.showPage()\nc.setFont('S', 13)\n\
+         c.drawString(60, 700, 'Trang hai của báo cáo.')\n\
+         c.drawString(60, 600, 'Nơi nhận:')\n\
+         c.drawString(60, 586, '- Bộ Giáo dục và Đào tạo;')\n\
+         c.drawString(60, 572, '- Lưu: VT.')\n\
+         c.drawCentredString(430, 600, 'Q. GIÁM ĐỐC')\n\
+         c.drawCentredString(430, 500, 'Phạm Văn An')",
+    );
+    let got = inspect(&pdf);
+    assert_eq!(got["number"], "7/BC-SGDĐT");
+    assert_eq!(got["date"], "2024-12-31");
+    assert_eq!(got["document_type"], "BÁO CÁO");
+    assert_eq!(got["subject"], "Tổng kết năm học 2023 - 2024");
+    // An acting head ("Q.") signs; the position is the competence's own.
+    assert_eq!(got["signer"], json!({ "competence": "Q. GIÁM ĐỐC", "position": null, "name": "Phạm Văn An" }));
+    assert_eq!(got["recipients"], json!(["Bộ Giáo dục và Đào tạo;"]));
+    assert_eq!(got["archive"], "VT.");
+}

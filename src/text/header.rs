@@ -85,6 +85,7 @@ pub struct Header {
     pub document_type: Option<String>,
     /// The subject (trích yếu), lines joined by spaces.
     pub subject: Option<String>,
+    /// The signer block.
     pub signer: Signer,
     /// The "Nơi nhận" lines other than the archive copy, without their dash.
     pub recipients: Vec<String>,

@@ -79,9 +79,13 @@ impl Default for TextLimits {
 /// An axis-aligned rectangle in page space (origin bottom left, points).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Rect {
+    /// Left.
     pub x1: f64,
+    /// Bottom.
     pub y1: f64,
+    /// Right.
     pub x2: f64,
+    /// Top.
     pub y2: f64,
 }
 
@@ -109,7 +113,9 @@ impl Rect {
 /// A word: characters shown next to each other, without a space between.
 #[derive(Debug, Clone, Serialize)]
 pub struct Word {
+    /// The characters, decoded to Unicode.
     pub text: String,
+    /// From the font's descent to its ascent, first glyph to last.
     pub rect: Rect,
     /// The font size in page space.
     pub size: f64,
@@ -123,8 +129,11 @@ pub struct Word {
 pub struct Line {
     /// The words joined by single spaces.
     pub text: String,
+    /// The union of the words' boxes.
     pub rect: Rect,
+    /// The first word's font size in page space.
     pub size: f64,
+    /// The words, left to right.
     pub words: Vec<Word>,
 }
 

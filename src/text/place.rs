@@ -22,14 +22,19 @@ use thiserror::Error;
 /// Why a signature could not be placed.
 #[derive(Debug, Error)]
 pub enum PlaceError {
+    /// The page's text could not be read.
     #[error(transparent)]
     Text(#[from] TextError),
+    /// The anchor is not on the pages searched.
     #[error("the text {anchor:?} is not on {scope}")]
     AnchorNotFound { anchor: String, scope: String },
+    /// The line above the anchor is too close to it for an image.
     #[error("no room for the signature between the line above {anchor:?} and it ({gap:.0} pt)")]
     NoRoom { anchor: String, gap: f64 },
+    /// An organisation's seal with no person's signature (nor anchor) to go over.
     #[error("no person's signature on page {page} to place the seal over (give --anchor or --rect)")]
     NoPersonSignature { page: usize },
+    /// Text fills the top right of page 1.
     #[error("no free space at the top right of page 1 for a {width:.0} x {height:.0} pt stamp")]
     NoFreeSpace { width: f64, height: f64 },
 }

@@ -1,6 +1,7 @@
 """Generates src/text/tables.rs (run: python3 tests/support/gen_text_tables.py): glyph names -> Unicode (built from Unicode
 decompositions, not copied from any list) and the advance widths of the
-standard 14 fonts' metric-compatible Liberation fonts for WinAnsi codes."""
+standard 14 fonts' metric-compatible Liberation fonts for WinAnsi codes.
+Needs fontTools (pip) and fonts-liberation2; not run by the tests."""
 import sys
 import unicodedata
 from fontTools.ttLib import TTFont
