@@ -217,15 +217,21 @@ pub fn init(cfg: &Config) -> Result<InitSummary, DataDirError> {
     let tsa_key = crate::pki::keys::LocalKey::from_pem(tsa.key_pem.as_bytes())?;
     let local_tsa = crate::cms::tsa::LocalTsa::new(Box::new(tsa_key), tsa.cert_der.clone(), Vec::new())?;
     let creds = crate::sign::Credentials { cert: person.cert_der.clone(), chain: Vec::new() };
+    // Placed as a clerk would: the signature image between "CHÁNH VĂN
+    // PHÒNG" and the signer's name (Decree 30 placement by the page's text).
+    let placed = crate::sign::placement::visible(
+        crate::sign::appearance::Role::Person,
+        Some(SIGNATURE_PNG.to_vec()),
+        None,
+        &crate::sign::placement::Placing::default(),
+        SAMPLE_PDF,
+        &person.cert_der,
+    )
+    .map_err(|e| DataDirError::Invalid(format!("placing the sample signature: {e}")))?;
     let opts = crate::sign::SignOptions {
         field: Some("Người ký".into()),
-        visible: Some(crate::sign::appearance::Visible {
-            role: crate::sign::appearance::Role::Person,
-            rect: None,
-            image: Some(SIGNATURE_PNG.to_vec()),
-            doc_number: None,
-            parts: None,
-        }),
+        page: placed.page,
+        visible: Some(placed.visible),
         ..crate::sign::SignOptions::default()
     };
     let signed = crate::sign::sign(SAMPLE_PDF, &key, &creds, Some(&local_tsa), &opts)?;

@@ -189,6 +189,7 @@ fn the_seed_notice_travels_from_the_department_to_a_school_and_back() {
     let id = v["id"].as_str().unwrap().to_string();
     assert_eq!(v["edxml_id"], "000.00.12.H29,2022/03/08,610/TB-SGDĐT");
     assert_eq!(v["sealed"], true, "vanthu holds the Department's key and applies its signature");
+    assert_eq!(v["warnings"], serde_json::json!([]), "the header matches the document's text; the seal covers no text");
     let routing = &v["routing"];
     assert_eq!(routing["unresolved"].as_array().unwrap().len(), 0, "every line resolves: {routing}");
     assert_eq!(routing["archive"].as_array().unwrap().len(), 1, "the Lưu line is the archive copy");
@@ -418,6 +419,14 @@ fn only_sender_and_recipients_see_a_document_and_statuses_follow_the_table() {
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let id = r.json()["id"].as_str().unwrap().to_string();
 
+    // The header claims 610/TB-SGDĐT on 2022-03-08 but the document's text
+    // says otherwise for the number claimed below: accepted, with a warning.
+    let other_number = header_with(&header, |v| v["code"]["number"] = serde_json::json!(611));
+    let r = s.submit(&dept, &other_number, &s.sample_pdf());
+    assert_eq!(r.status, 201);
+    let warnings = r.json()["warnings"].to_string();
+    assert!(warnings.contains("610/TB-SGDĐT") && warnings.contains("611/TB-SGDĐT"), "{warnings}");
+
     // Duplicate submission: same bytes → the first answer; different bytes → 409.
     let again = s.submit(&dept, &header, &s.sample_pdf());
     assert_eq!(again.status, 200);
@@ -442,7 +451,7 @@ fn only_sender_and_recipients_see_a_document_and_statuses_follow_the_table() {
     }
     assert_eq!(s.status(&outsider, &id, "03", None).status, 404);
     assert_eq!(s.get(&outsider, "/api/v1/inbox").json()["items"].as_array().unwrap().len(), 0);
-    assert_eq!(s.get(&dept, "/api/v1/outbox").json()["items"].as_array().unwrap().len(), 1);
+    assert_eq!(s.get(&dept, "/api/v1/outbox").json()["items"].as_array().unwrap().len(), 2);
 
     // Illegal transitions say why.
     let r = s.status(&school, &id, "06", None);

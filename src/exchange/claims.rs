@@ -45,18 +45,22 @@ pub fn compare(claimed: &Header, text: &TextHeader) -> Vec<String> {
         out.push(format!("the document is signed by {name}, the header claims {}", claimed.signer.full_name));
     }
     // Recipient lines: each side's lines missing from the other, by their
-    // normalised key (abbreviations, punctuation and case aside).
+    // normalised key (abbreviations, punctuation and case aside). A line the
+    // page wraps may reach the reader as two: a line counts as shown when its
+    // words appear, in order, in the other side's lines joined.
     if !text.recipients.is_empty() {
-        let claimed_keys: Vec<String> =
-            claimed.to_places.iter().filter(|l| !normalize::is_archive_line(l)).map(|l| normalize::key(l)).collect();
+        let claimed: Vec<&String> = claimed.to_places.iter().filter(|l| !normalize::is_archive_line(l)).collect();
+        let claimed_keys: Vec<String> = claimed.iter().map(|l| normalize::key(l)).collect();
         let text_keys: Vec<String> = text.recipients.iter().map(|l| normalize::key(l)).collect();
+        let joined_claimed = format!(" {} ", claimed_keys.join(" "));
+        let joined_text = format!(" {} ", text_keys.join(" "));
         for (line, key) in text.recipients.iter().zip(&text_keys) {
-            if !claimed_keys.contains(key) {
+            if !key.is_empty() && !joined_claimed.contains(&format!(" {key} ")) {
                 out.push(format!("the document's \"Nơi nhận\" has \"{line}\", which the header does not claim"));
             }
         }
-        for (line, key) in claimed.to_places.iter().filter(|l| !normalize::is_archive_line(l)).zip(&claimed_keys) {
-            if !text_keys.contains(key) {
+        for (line, key) in claimed.iter().zip(&claimed_keys) {
+            if !key.is_empty() && !joined_text.contains(&format!(" {key} ")) {
                 out.push(format!(
                     "the header claims the recipient line \"{line}\", which the document's text does not show"
                 ));

@@ -260,7 +260,7 @@ impl Exchange {
                 // name the header gives). When the page leaves no place, the
                 // organisation still signs, without an appearance, and says so.
                 let mut want = placement::Placing::default();
-                let visible = match placement::visible(
+                let placed = match placement::visible(
                     Role::Organization,
                     Some(org.seal.clone()),
                     None,
@@ -284,8 +284,17 @@ impl Exchange {
                     // A period separates levels of a PDF field name: keep it out.
                     field: Some(format!("Seal {}", sender.as_str().replace('.', "-"))),
                     reason: Some("Organisation signature applied by vanthu".into()),
-                    page: visible.as_ref().and_then(|p| p.page),
-                    visible: visible.map(|p| p.visible),
+                    page: placed.as_ref().and_then(|p| p.page),
+                    visible: placed.map(|p| {
+                        if !p.covers.is_empty() {
+                            warnings.push(format!(
+                                "the organisation's seal covers text on page {}: {}",
+                                p.page.unwrap_or(1),
+                                p.covers.join(" ")
+                            ));
+                        }
+                        p.visible
+                    }),
                     ..SignOptions::default()
                 };
                 let signed = sign::sign(&input, &org.key, &org.creds, Some(&self.tsa as &dyn Timestamper), &opts)?;
