@@ -66,7 +66,7 @@ fn seed_notice_header() {
                 "BTV, BGĐ Sở GD&ĐT, BTV Công đoàn GD Thành phố;",
                 "Trưởng các Phòng thuộc Sở;",
                 "Trưởng Phòng GD&ĐT tp. Thủ Đức và các Q/H;",
-                "Hiệu trưởng các Trường THPT;",
+                "Hiệu trưởng các Trường THPT, trường phổ thông có nhiều cấp học (có cấp THPT);",
                 "Giám đốc các TT.GDNN-GDTX;",
                 "Thủ trưởng các đơn vị trực thuộc;"
             ],
