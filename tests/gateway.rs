@@ -639,3 +639,45 @@ fn kill_9_under_load_loses_no_answered_document_and_sends_none_twice() {
     let audit = vanthu().args(["audit", "verify", "--data"]).arg(&s.data).output().unwrap();
     assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stdout));
 }
+
+#[test]
+fn a_merged_unit_is_served_by_its_successor_and_a_replacement_reaches_the_first_recipients() {
+    let s = start(None, &[]);
+    let dept = s.client(DEPARTMENT);
+    // Phòng GD&ĐT Quận 2 was merged into that of Thủ Đức city (2021).
+    let header = header_with(&s.sample_header(), |v| {
+        v["to"] = serde_json::json!(["000.01.52.H29"]);
+        v["to_places"] = serde_json::json!(["Lưu: VT."]);
+    });
+    let r = s.submit(&dept, &header, &s.sample_pdf());
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    let first_id = v["id"].as_str().unwrap().to_string();
+    let recipients = v["routing"]["recipients"].as_array().unwrap();
+    assert_eq!(recipients.len(), 1);
+    assert_eq!(recipients[0]["unit"], "000.01.30.H29", "the successor receives it");
+    assert_eq!(recipients[0]["merged_from"], "000.01.52.H29", "and the answer says why");
+    assert!(v["warnings"].to_string().contains("merged"), "{}", v["warnings"]);
+    let successor = s.issue("000.01.30.H29");
+    let inbox = s.get(&successor, "/api/v1/inbox").json();
+    assert!(inbox["items"].as_array().unwrap().iter().any(|i| i["id"] == first_id.as_str()));
+
+    // A replacement names the first document and goes to its recipients too.
+    let school_id = s.unit_of_kind("high_school", &[]);
+    let replacement = header_with(&s.sample_header(), |v| {
+        v["code"]["number"] = serde_json::json!(612);
+        v["to"] = serde_json::json!([school_id]);
+        v["to_places"] = serde_json::json!([]);
+        v["business_type"] = serde_json::json!("replace");
+        v["business_document"] = serde_json::json!("000.00.12.H29,2022/03/08,610/TB-SGDĐT");
+    });
+    let r = s.submit(&dept, &replacement, &s.sample_pdf());
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    let units: Vec<&str> =
+        v["routing"]["recipients"].as_array().unwrap().iter().map(|r| r["unit"].as_str().unwrap()).collect();
+    assert!(units.contains(&"000.01.30.H29") && units.contains(&school_id.as_str()), "{units:?}");
+    let doc = s.get(&successor, &format!("/api/v1/documents/{}", v["id"].as_str().unwrap())).json();
+    assert_eq!(doc["business_type"], "replace");
+    assert_eq!(doc["refers_to"], first_id.as_str());
+}
