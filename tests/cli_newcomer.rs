@@ -118,7 +118,7 @@ fn argument_errors_are_one_line_naming_the_help_to_read_and_exit_2() {
     assert!(stdout(&run(&["sign", "--help"])).contains("--quiet"));
 }
 
-fn sign_args<'a>(signer: &str, extra: &[&'a str]) -> Vec<String> {
+fn sign_args(signer: &str, extra: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = vec!["sign".into()];
     for (flag, suffix) in [("--key", "key"), ("--cert", "cert"), ("--chain", "chain")] {
         v.push(flag.into());
