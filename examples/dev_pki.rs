@@ -1,5 +1,6 @@
 //! Regenerates the development material in `certs/dev/` (test material only;
-//! never a production key): the PKI, and the handwritten-signature and seal
+//! never a production key): the PKI (with the Department's organisation
+//! certificate that signs its seal), and the handwritten-signature and seal
 //! images the demo stamps. `cargo run --example dev_pki`, or
 //! `certs/regenerate.sh` for everything including the sample documents.
 

@@ -12,9 +12,9 @@ use vanthu::exit_code;
 use vanthu::pki::TrustStore;
 use vanthu::pki::crl::CrlSet;
 use vanthu::pki::keys::LocalKey;
-use vanthu::sign::appearance::Role;
-use vanthu::sign::placement::{self, Placed, Placing};
-use vanthu::sign::{self, Credentials, SignOptions};
+use vanthu::sign::appearance::{self, Role};
+use vanthu::sign::placement::{self, Placed, PlacementError, Placing};
+use vanthu::sign::{self, Credentials, SignError, SignOptions};
 use vanthu::text::{self, place};
 use vanthu::verify::{self, Options};
 
@@ -44,12 +44,14 @@ enum Command {
         /// The PDF to verify.
         file: PathBuf,
     },
-    /// The main job on the embedded default: sign the sample notice in certs/dev as
-    /// a person and then as the organisation (visible, timestamped), and verify it.
+    /// The main job on the embedded default: sign the sample notice as the head of
+    /// office and then with the Department's organisation certificate (visible,
+    /// timestamped), and verify it. Runs from any directory.
     Demo {
-        /// Directory of the dev PKI and sample (certs/regenerate.sh makes it).
-        #[arg(long, default_value = "certs/dev")]
-        dev: PathBuf,
+        /// Directory of the dev PKI and sample (default: the copy of certs/dev built
+        /// into vanthu; certs/regenerate.sh makes a new one).
+        #[arg(long, value_name = "DIR")]
+        dev: Option<PathBuf>,
         /// Where to write the signed notice.
         #[arg(long, default_value = "target/vanthu-demo.pdf")]
         out: PathBuf,
@@ -283,6 +285,9 @@ struct SignArgs {
     sig: SignatureOptions,
     #[command(flatten)]
     tsa: Tsa,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    quiet: bool,
     #[arg(required = true)]
     input: Option<PathBuf>,
     #[arg(required = true)]
@@ -315,18 +320,24 @@ enum SignStep {
         signature: PathBuf,
         #[command(flatten)]
         tsa: Tsa,
+        /// Print nothing on success.
+        #[arg(long, short)]
+        quiet: bool,
         input: PathBuf,
         output: PathBuf,
     },
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return argument_error(&e),
+    };
     let result = match cli.command {
         Command::Verify { trust, crl, at, json, file } => run_verify(&trust, &crl, at.as_deref(), json, &file),
         Command::Sign { step: Some(step), .. } => run_sign_step(*step),
         Command::Sign { step: None, args } => run_sign(*args),
-        Command::Demo { dev, out } => run_demo(&dev, &out),
+        Command::Demo { dev, out } => run_demo(dev.as_deref(), &out),
         Command::Receipt { action: ReceiptCommand::Verify { trust, at, file } } => {
             run_receipt_verify(&trust, at.as_deref(), &file)
         }
@@ -345,6 +356,74 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code::UNUSABLE as u8)
         }
     }
+}
+
+/// An argument error as the README promises: one line on stderr, exit 2.
+/// clap's own rendering spans several lines (the error, a tip, the usage, a
+/// pointer to --help); the error and its tip are kept, joined on one line,
+/// and the usage is left to the --help the line names. `--help` and
+/// `--version` are answers, not errors: printed as clap prints them, exit 0.
+fn argument_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let (path, cmd) = command_path(std::env::args_os().skip(1));
+    let message = match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            return if e.print().is_ok() { ExitCode::SUCCESS } else { ExitCode::from(exit_code::UNUSABLE as u8) };
+        }
+        // `vanthu` or `vanthu receipt` alone: clap would print the whole help.
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
+            let names: Vec<&str> =
+                cmd.get_subcommands().map(clap::Command::get_name).filter(|n| *n != "help").collect();
+            format!("a command is needed: {}", names.join(", "))
+        }
+        _ => one_line(&e.render().to_string()),
+    };
+    eprintln!("vanthu: {message} (see {path} --help)");
+    ExitCode::from(exit_code::UNUSABLE as u8)
+}
+
+/// clap's rendered error on one line: its first line without the "error: "
+/// label, the lines that complete it (a list of missing arguments, possible
+/// values) after it, and its tips; not the usage or the pointer to --help.
+fn one_line(rendered: &str) -> String {
+    let mut lines = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty());
+    let mut out = lines.next().unwrap_or("invalid arguments").trim_start_matches("error:").trim().to_string();
+    let mut listed = 0;
+    for l in lines {
+        if let Some(tip) = l.strip_prefix("tip:") {
+            out.push_str("; ");
+            out.push_str(tip.trim());
+        } else {
+            out.push_str(if listed == 0 { " " } else { ", " });
+            out.push_str(l);
+            listed += 1;
+        }
+    }
+    out
+}
+
+/// The command the arguments name ("vanthu sign", "vanthu cert issue") and its
+/// clap definition: subcommand names in order, skipping options, up to the
+/// first word that is not a subcommand.
+fn command_path(args: impl Iterator<Item = std::ffi::OsString>) -> (String, clap::Command) {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut path = String::from("vanthu");
+    for arg in args {
+        let Some(word) = arg.to_str() else { break };
+        if word.starts_with('-') {
+            continue;
+        }
+        let Some(sub) = cmd.find_subcommand(word).cloned() else { break };
+        path.push(' ');
+        path.push_str(sub.get_name());
+        cmd = sub;
+    }
+    (path, cmd)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
@@ -370,8 +449,16 @@ fn options(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>) -> Result<Optio
 }
 
 fn run_verify(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>, json: bool, file: &Path) -> Result<i32, String> {
-    let opts = options(trust, crl, at)?;
-    let report = verify::verify_file(file, &opts).map_err(|e| format!("{}: {e}", file.display()))?;
+    print_report(file, &options(trust, crl, at)?, json)
+}
+
+/// Verifies `file` and prints the report; the exit code says whether it passed.
+fn print_report(file: &Path, opts: &Options, json: bool) -> Result<i32, String> {
+    let report = verify::verify_file(file, opts).map_err(|e| match e {
+        // Already names the file.
+        verify::VerifyError::Io { .. } => e.to_string(),
+        other => format!("{}: {other}", file.display()),
+    })?;
     if json {
         println!("{}", report.to_json());
     } else {
@@ -420,27 +507,104 @@ fn run_inspect(json: bool, file: &Path) -> Result<i32, String> {
     Ok(exit_code::VALID)
 }
 
+/// Certificates from the bytes of a PEM/DER file; `label` names it in errors.
+fn certs_from(data: &[u8], label: &str) -> Result<Vec<Vec<u8>>, String> {
+    let mut store = TrustStore::new();
+    store.add_pem(data, label).map_err(|e| e.to_string())?;
+    Ok(store.anchors().map(<[u8]>::to_vec).collect())
+}
+
 /// Certificates from PEM/DER files.
 fn certificates(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
     let mut out = Vec::new();
     for p in paths {
-        let mut store = TrustStore::new();
-        store.add_pem(&read(p)?, &p.display().to_string()).map_err(|e| e.to_string())?;
-        out.extend(store.anchors().map(<[u8]>::to_vec));
+        out.extend(certs_from(&read(p)?, &p.display().to_string())?);
     }
     Ok(out)
 }
 
 fn credentials(cert: &Path, chain: &[PathBuf]) -> Result<Credentials, String> {
-    let cert = certificates(&[cert.to_path_buf()])?.into_iter().next().ok_or("no certificate")?;
+    let first = certificates(&[cert.to_path_buf()])?.into_iter().next();
+    let cert = first.ok_or_else(|| format!("{}: no certificate", cert.display()))?;
     Ok(Credentials { cert, chain: certificates(chain)? })
 }
 
-fn sign_options(s: &SignatureOptions, input: &[u8], cert: &[u8]) -> Result<SignOptions, String> {
+fn key_from(data: &[u8], label: &str) -> Result<LocalKey, String> {
+    LocalKey::from_pem(data).map_err(|e| format!("{label}: {e}"))
+}
+
+/// The name a person knows a signer by: the certificate's CN (the subject
+/// when it has none).
+fn signer_name(cert: &[u8]) -> String {
+    match appearance::certificate_texts(cert, "") {
+        Ok(t) if !t.name.trim().is_empty() => t.name,
+        _ => vanthu::pki::Cert::parse(cert).map(|c| c.subject_text()).unwrap_or_else(|_| "(unreadable)".into()),
+    }
+}
+
+/// The files a signing is given, so that each error message names the file
+/// it is about, once.
+struct SignFiles<'a> {
+    input: &'a Path,
+    key: Option<&'a Path>,
+    cert: &'a Path,
+    signature: Option<&'a Path>,
+}
+
+impl SignFiles<'_> {
+    /// One table: which file a signing error is about.
+    fn error(&self, e: &SignError) -> String {
+        let about = match e {
+            SignError::Pdf(_)
+            | SignError::Damaged(_)
+            | SignError::NoSuchPage(_)
+            | SignError::FieldAlreadySigned(_)
+            | SignError::CertifyNotFirst
+            | SignError::NoCatalog
+            | SignError::NotPrepared
+            | SignError::PlaceholderTooSmall(..) => Some(self.input),
+            SignError::Key(_) | SignError::KeyMismatch => self.key,
+            SignError::Certificate(_)
+            | SignError::CertificateExpired(_)
+            | SignError::CertificateNotYetValid(_)
+            | SignError::KeyUsage => Some(self.cert),
+            SignError::BadExternalSignature(_) => self.signature,
+            // About the TSA (its URL or key, named by its own message) or the
+            // visible signature's options; the image is checked when read.
+            SignError::Tsa(_) | SignError::Appearance(_) => None,
+        };
+        match (about, e) {
+            (Some(key), SignError::KeyMismatch) => format!("{}: {e} {}", key.display(), self.cert.display()),
+            (Some(file), _) => format!("{}: {e}", file.display()),
+            (None, _) => e.to_string(),
+        }
+    }
+
+    /// Placement errors: about the input's text, or the signer's name.
+    fn placement_error(&self, e: PlacementError) -> String {
+        match e {
+            PlacementError::Sign(e) => self.error(&e),
+            PlacementError::Place(place::PlaceError::AnchorNotFound { .. }) => {
+                format!("{}: {e}; give --anchor TEXT or --rect x,y,w,h", self.input.display())
+            }
+            PlacementError::NoName => format!("{}: {e}; give --anchor TEXT or --rect x,y,w,h", self.cert.display()),
+            PlacementError::SealSize(mm) => format!("--seal-mm {mm}: a seal is between 5 and 100 mm"),
+            PlacementError::Pdf(_) | PlacementError::Text(_) | PlacementError::Place(_) => {
+                format!("{}: {e}", self.input.display())
+            }
+        }
+    }
+}
+
+fn sign_options(s: &SignatureOptions, files: &SignFiles<'_>, input: &[u8], cert: &[u8]) -> Result<SignOptions, String> {
     let mut page = s.page;
     let visible = if s.visible {
         let image = match &s.image {
-            Some(p) => Some(read(p)?),
+            Some(p) => {
+                let png = read(p)?;
+                appearance::check_image(&png).map_err(|e| format!("{}: {e}", p.display()))?;
+                Some(png)
+            }
             None => None,
         };
         let role = match s.role {
@@ -450,7 +614,7 @@ fn sign_options(s: &SignatureOptions, input: &[u8], cert: &[u8]) -> Result<SignO
         };
         let want =
             Placing { rect: s.rect, anchor: s.anchor.as_deref(), anchor_page: s.anchor_page, seal_mm: s.seal_mm };
-        let placed = visible(role, image, s.doc_number.clone(), &want, input, cert)?;
+        let placed = visible(role, image, s.doc_number.clone(), &want, input, cert, files)?;
         page = placed.page.or(page);
         Some(placed.visible)
     } else {
@@ -476,15 +640,10 @@ fn visible(
     want: &Placing<'_>,
     input: &[u8],
     cert: &[u8],
+    files: &SignFiles<'_>,
 ) -> Result<Placed, String> {
-    use vanthu::sign::placement::PlacementError;
-    let placed = placement::visible(role, image, doc_number, want, input, cert).map_err(|e| match e {
-        PlacementError::Place(place::PlaceError::AnchorNotFound { .. }) | PlacementError::NoName => {
-            format!("{e}; give --anchor TEXT or --rect x,y,w,h")
-        }
-        PlacementError::SealSize(mm) => format!("--seal-mm {mm}: a seal is between 5 and 100 mm"),
-        other => other.to_string(),
-    })?;
+    let placed =
+        placement::visible(role, image, doc_number, want, input, cert).map_err(|e| files.placement_error(e))?;
     if !placed.covers.is_empty() {
         eprintln!(
             "vanthu: warning: the signature covers text on page {}: {}",
@@ -495,17 +654,26 @@ fn visible(
     Ok(placed)
 }
 
-fn timestamper(t: &Tsa) -> Result<Option<Box<dyn Timestamper>>, String> {
+/// A timestamping service, and how to name it to the person signing.
+type Stamper = (Box<dyn Timestamper>, String);
+
+/// vanthu's own TSA from its key and certificate (bytes, and their names for errors).
+fn local_tsa(key: (&[u8], &str), cert: (&[u8], &str)) -> Result<Stamper, String> {
+    let k = key_from(key.0, key.1)?;
+    let mut it = certs_from(cert.0, cert.1)?.into_iter();
+    let first = it.next().ok_or_else(|| format!("{}: no TSA certificate", cert.1))?;
+    let name = signer_name(&first);
+    let tsa = LocalTsa::new(Box::new(k), first, it.collect()).map_err(|e| e.to_string())?;
+    Ok((Box::new(tsa), name))
+}
+
+fn timestamper(t: &Tsa) -> Result<Option<Stamper>, String> {
     if let Some(url) = &t.tsa_url {
-        return Ok(Some(Box::new(HttpTsa::new(url).map_err(|e| e.to_string())?)));
+        return Ok(Some((Box::new(HttpTsa::new(url).map_err(|e| e.to_string())?), url.clone())));
     }
     let (Some(key), Some(cert)) = (&t.tsa_key, &t.tsa_cert) else { return Ok(None) };
-    let key = LocalKey::from_pem(&read(key)?).map_err(|e| format!("{}: {e}", key.display()))?;
-    let certs = certificates(std::slice::from_ref(cert))?;
-    let mut it = certs.into_iter();
-    let first = it.next().ok_or("no TSA certificate")?;
-    let tsa = LocalTsa::new(Box::new(key), first, it.collect()).map_err(|e| e.to_string())?;
-    Ok(Some(Box::new(tsa)))
+    let (k, c) = (read(key)?, read(cert)?);
+    local_tsa((&k, &key.display().to_string()), (&c, &cert.display().to_string())).map(Some)
 }
 
 /// Writes `parts` to `out` through a temporary file in the same directory,
@@ -529,31 +697,45 @@ fn write_atomically(out: &Path, parts: &[&[u8]]) -> Result<(), String> {
     })
 }
 
+/// What a signing did, in one line: where the result is, which field, who
+/// signed, and whether it is timestamped (a person must not have to open
+/// the PDF to learn that the timestamp they asked for is there).
+fn signed_line(out: &Path, field: &str, cert: &[u8], tsa: Option<&Stamper>) -> String {
+    let when = match tsa {
+        Some((_, by)) => format!("timestamped by {by}"),
+        None => "no timestamp".into(),
+    };
+    format!("signed {}: field \"{field}\", signer {}, {when}", out.display(), signer_name(cert))
+}
+
 fn run_sign(a: SignArgs) -> Result<i32, String> {
     let (Some(key_path), Some(cert), Some(input_path), Some(output)) = (a.key, a.cert, a.input, a.output) else {
         return Err("sign: give --key, --cert, IN and OUT, or use `sign prepare`/`sign finish`".into());
     };
-    let key = LocalKey::from_pem(&read(&key_path)?).map_err(|e| format!("{}: {e}", key_path.display()))?;
+    let files = SignFiles { input: &input_path, key: Some(&key_path), cert: &cert, signature: None };
+    let key = key_from(&read(&key_path)?, &key_path.display().to_string())?;
     let creds = credentials(&cert, &a.sig.chain)?;
     let tsa = timestamper(&a.tsa)?;
     let input = read(&input_path)?;
-    let opts = sign_options(&a.sig, &input, &creds.cert).map_err(|e| format!("{}: {e}", input_path.display()))?;
-    let signed = sign::sign(&input, &key, &creds, tsa.as_deref(), &opts)
-        .map_err(|e| format!("{}: {e}", input_path.display()))?;
+    let opts = sign_options(&a.sig, &files, &input, &creds.cert)?;
+    let signed =
+        sign::sign(&input, &key, &creds, tsa.as_ref().map(|t| t.0.as_ref()), &opts).map_err(|e| files.error(&e))?;
     write_atomically(&output, &[&input, &signed.tail])?;
+    if !a.quiet {
+        println!("{}", signed_line(&output, &signed.field, &creds.cert, tsa.as_ref()));
+    }
     Ok(exit_code::VALID)
 }
 
 fn run_sign_step(step: SignStep) -> Result<i32, String> {
     match step {
         SignStep::Prepare { sig, tsa_reserve, attrs_out, input, output } => {
+            let files = SignFiles { input: &input, key: None, cert: &sig.cert, signature: None };
             let creds = credentials(&sig.cert, &sig.options.chain)?;
-            let scheme = sign::scheme_for(&creds.cert).map_err(|e| e.to_string())?;
+            let scheme = sign::scheme_for(&creds.cert).map_err(|e| files.error(&e))?;
             let data = read(&input)?;
-            let opts =
-                sign_options(&sig.options, &data, &creds.cert).map_err(|e| format!("{}: {e}", input.display()))?;
-            let p = sign::prepare(&data, &creds, scheme, tsa_reserve, &opts)
-                .map_err(|e| format!("{}: {e}", input.display()))?;
+            let opts = sign_options(&sig.options, &files, &data, &creds.cert)?;
+            let p = sign::prepare(&data, &creds, scheme, tsa_reserve, &opts).map_err(|e| files.error(&e))?;
             write_atomically(&output, &[&data, &p.tail])?;
             if let Some(path) = attrs_out {
                 write_atomically(&path, &[&p.signed_attrs])?;
@@ -563,49 +745,102 @@ fn run_sign_step(step: SignStep) -> Result<i32, String> {
             println!("signed-attributes: {}", vanthu_hex(&p.signed_attrs));
             Ok(exit_code::VALID)
         }
-        SignStep::Finish { cert, chain, signature, tsa, input, output } => {
+        SignStep::Finish { cert, chain, signature, tsa, quiet, input, output } => {
+            let files = SignFiles { input: &input, key: None, cert: &cert, signature: Some(&signature) };
             let creds = credentials(&cert, &chain)?;
-            let scheme = sign::scheme_for(&creds.cert).map_err(|e| e.to_string())?;
+            let scheme = sign::scheme_for(&creds.cert).map_err(|e| files.error(&e))?;
             let sig = decode_signature(&read(&signature)?);
             let tsa = timestamper(&tsa)?;
             let mut data = read(&input)?;
-            sign::finish(&mut data, &creds, scheme, &sig, tsa.as_deref())
-                .map_err(|e| format!("{}: {e}", input.display()))?;
+            sign::finish(&mut data, &creds, scheme, &sig, tsa.as_ref().map(|t| t.0.as_ref()))
+                .map_err(|e| files.error(&e))?;
             write_atomically(&output, &[&data])?;
+            if !quiet {
+                let when = if tsa.is_some() { "timestamped" } else { "no timestamp" };
+                println!("finished {}: signer {}, {when}", output.display(), signer_name(&creds.cert));
+            }
             Ok(exit_code::VALID)
         }
     }
 }
 
-fn run_demo(dev: &Path, out: &Path) -> Result<i32, String> {
-    let file = |name: &str| dev.join(name);
-    let tsa =
-        timestamper(&Tsa { tsa_key: Some(file("tsa.key.pem")), tsa_cert: Some(file("tsa.cert.pem")), tsa_url: None })?;
-    let mut doc = read(&file("sample.pdf"))?;
+/// The dev material `vanthu demo` needs, built into the binary so that the
+/// demo runs from any directory (`--dev DIR` reads a regenerated copy
+/// instead). Test keys, published in the repository: nothing may trust them.
+const DEV_FILES: &[(&str, &[u8])] = &[
+    ("sample.pdf", vanthu::datadir::SAMPLE_PDF),
+    ("signature.png", vanthu::datadir::SIGNATURE_PNG),
+    ("seal.png", vanthu::datadir::SEAL_PNG),
+    ("root.pem", include_bytes!("../certs/dev/root.pem")),
+    ("crl.pem", include_bytes!("../certs/dev/crl.pem")),
+    ("tsa.key.pem", include_bytes!("../certs/dev/tsa.key.pem")),
+    ("tsa.cert.pem", include_bytes!("../certs/dev/tsa.cert.pem")),
+    ("rsa.key.pem", include_bytes!("../certs/dev/rsa.key.pem")),
+    ("rsa.cert.pem", include_bytes!("../certs/dev/rsa.cert.pem")),
+    ("rsa.chain.pem", include_bytes!("../certs/dev/rsa.chain.pem")),
+    ("org.key.pem", include_bytes!("../certs/dev/org.key.pem")),
+    ("org.cert.pem", include_bytes!("../certs/dev/org.cert.pem")),
+    ("org.chain.pem", include_bytes!("../certs/dev/org.chain.pem")),
+];
+
+/// A dev file, from `--dev DIR` or built in; with the name errors give it.
+fn dev_file(dir: Option<&Path>, name: &str) -> Result<(Vec<u8>, String), String> {
+    match dir {
+        Some(dir) => {
+            let path = dir.join(name);
+            Ok((read(&path)?, path.display().to_string()))
+        }
+        None => DEV_FILES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, data)| (data.to_vec(), format!("certs/dev/{name} (built in)")))
+            .ok_or_else(|| format!("certs/dev/{name} is not built into vanthu")),
+    }
+}
+
+fn run_demo(dev: Option<&Path>, out: &Path) -> Result<i32, String> {
+    let file = |name: &str| dev_file(dev, name);
+    let (tsa_key, tsa_cert) = (file("tsa.key.pem")?, file("tsa.cert.pem")?);
+    let tsa = local_tsa((&tsa_key.0, &tsa_key.1), (&tsa_cert.0, &tsa_cert.1))?;
+    let (mut doc, sample) = file("sample.pdf")?;
+    let sample = PathBuf::from(sample);
+    // The head of office signs as a person; the Department's seal is signed
+    // with the Department's own organisation certificate (its subject is the
+    // Department), as a clerk applies it, never with a person's key.
     let steps = [
         ("rsa", Role::Person, "signature.png", "Người ký", "the head of office signs"),
-        ("p256", Role::Organization, "seal.png", "Cơ quan", "the clerk applies the Department's signature"),
+        ("org", Role::Organization, "seal.png", "Cơ quan", "the clerk applies the Department's seal"),
     ];
     for (who, role, image, field, what) in steps {
-        let key_path = file(&format!("{who}.key.pem"));
-        let key = LocalKey::from_pem(&read(&key_path)?).map_err(|e| format!("{}: {e}", key_path.display()))?;
-        let creds = credentials(&file(&format!("{who}.cert.pem")), &[file(&format!("{who}.chain.pem"))])?;
+        let (key, key_name) = file(&format!("{who}.key.pem"))?;
+        let key = key_from(&key, &key_name)?;
+        let (cert, cert_name) = file(&format!("{who}.cert.pem"))?;
+        let cert = certs_from(&cert, &cert_name)?.into_iter().next().ok_or(format!("{cert_name}: no certificate"))?;
+        let (chain, chain_name) = file(&format!("{who}.chain.pem"))?;
+        let creds = Credentials { cert, chain: certs_from(&chain, &chain_name)? };
+        let cert_path = PathBuf::from(&cert_name);
+        let files = SignFiles { input: &sample, key: None, cert: &cert_path, signature: None };
         // Placed as a clerk would (Decree 30): the head of office's signature
         // between "CHÁNH VĂN PHÒNG" and the name, the seal over its left third.
         let want = Placing::default();
-        let placed = visible(role, Some(read(&file(image))?), None, &want, &doc, &creds.cert)?;
+        let placed = visible(role, Some(file(image)?.0), None, &want, &doc, &creds.cert, &files)?;
         let (v, page) = (placed.visible, placed.page);
         let opts = SignOptions { field: Some(field.into()), page, visible: Some(v), ..SignOptions::default() };
-        let signed = sign::sign(&doc, &key, &creds, tsa.as_deref(), &opts).map_err(|e| e.to_string())?;
+        let signed = sign::sign(&doc, &key, &creds, Some(tsa.0.as_ref()), &opts).map_err(|e| files.error(&e))?;
         doc.extend_from_slice(&signed.tail);
-        println!("signed: {what} ({who} key, visible, timestamped)");
+        println!("signed: {what} ({}, visible, timestamped)", signer_name(&creds.cert));
     }
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     write_atomically(out, &[&doc])?;
     println!("wrote {}\n", out.display());
-    run_verify(&[file("root.pem")], &[file("crl.pem")], None, false, out)
+    let mut opts = Options::default();
+    let (root, root_name) = file("root.pem")?;
+    opts.trust.add_pem(&root, &root_name).map_err(|e| e.to_string())?;
+    let (crl, crl_name) = file("crl.pem")?;
+    opts.crls.add(&crl, &crl_name).map_err(|e| e.to_string())?;
+    print_report(out, &opts, false)
 }
 
 fn vanthu_hex(v: &[u8]) -> String {

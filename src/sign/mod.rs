@@ -116,6 +116,9 @@ impl Credentials {
 /// A signed document: write `input` and then `tail`.
 pub struct Signed {
     pub tail: Vec<u8>,
+    /// The signature field signed: the one asked for, or the new one's name
+    /// (what the CLI reports to the person who signed).
+    pub field: String,
 }
 
 /// A document prepared for an external signature.
@@ -173,7 +176,7 @@ pub fn sign(
     };
     let cms = build_cms(creds, &identity, scheme, &attrs, &signature, token.as_deref());
     layout.fill(&cms)?;
-    Ok(Signed { tail: layout.tail })
+    Ok(Signed { tail: layout.tail, field: layout.field })
 }
 
 /// Step one of deferred signing: lays out the signature for a key of
@@ -302,6 +305,8 @@ struct Layout {
     tail: Vec<u8>,
     /// Absolute offsets: the `<` of /Contents and one past its `>`.
     contents: (usize, usize),
+    /// The signature field's name.
+    field: String,
 }
 
 impl Layout {
@@ -501,7 +506,7 @@ fn lay_out(
     let br = format!("[0 {:<w$} {:<w$} {:<w$}]", contents.0, contents.1, total - contents.1, w = BR_SLOT);
     let br_abs = sig_at + header + br_at - base_len;
     tail[br_abs..br_abs + br.len()].copy_from_slice(br.as_bytes());
-    Ok(Layout { base_len, tail, contents })
+    Ok(Layout { base_len, tail, contents, field: field_name })
 }
 
 /// Refuses a document that was read only through repairs, or whose last

@@ -2,7 +2,8 @@
 //!
 //! Everything is generated fresh: a root, an intermediate, signers of each
 //! key type, and the problem cases (expired, not yet valid, wrong key usage,
-//! revoked, untrusted, look-alike issuer, short RSA key), a TSA and a CRL.
+//! revoked, untrusted, look-alike issuer, short RSA key), the Department's
+//! organisation certificate, a TSA and a CRL.
 //! RSA keys come from `openssl genpkey` because ring cannot generate them.
 
 use rcgen::{
@@ -60,7 +61,11 @@ pub const SIGNERS: &[&str] = &[
     "tsa",
     "receipt",
     "receipt-p256",
+    "org",
 ];
+
+/// The Department's organ id, carried in its organisation certificate.
+pub const DEPARTMENT_ORGAN_ID: &str = "000.00.12.H29";
 
 fn openssl_rsa(bits: u32) -> String {
     openssl_genpkey(&["-algorithm", "RSA", "-pkeyopt", &format!("rsa_keygen_bits:{bits}")])
@@ -218,6 +223,24 @@ pub fn generate(dir: &Path) -> Pki {
     make("untrusted", "Người Lạ", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &none, &other, &other_cert.pem());
     make("lookalike", "Kẻ Mạo Danh", ec(&rcgen::PKCS_ECDSA_P256_SHA256), &none, &fake, &fake_cert.pem());
     make("rsa1024", "Khóa Ngắn", openssl_rsa(1024), &none, &inter, &inter_pem);
+    // The Department's organisation certificate, which signs its seal: an
+    // organisation is its own subject (CN = O), and its organ id (the
+    // directory's key for it) is the unit name; same key usages as a person.
+    make(
+        "org",
+        org,
+        ec(&rcgen::PKCS_ECDSA_P256_SHA256),
+        &|p| {
+            let mut d = DistinguishedName::new();
+            d.push(DnType::CountryName, DnValue::PrintableString("VN".try_into().expect("ascii")));
+            d.push(DnType::OrganizationName, DnValue::Utf8String(org.into()));
+            d.push(DnType::OrganizationalUnitName, DnValue::Utf8String(DEPARTMENT_ORGAN_ID.into()));
+            d.push(DnType::CommonName, DnValue::Utf8String(org.into()));
+            p.distinguished_name = d;
+        },
+        &inter,
+        &inter_pem,
+    );
     // vanthu's receipt-signing certificates: a signer with the receipt usage.
     let receipt_eku = |p: &mut CertificateParams| {
         p.custom_extensions.push(rcgen::CustomExtension::from_oid_content(
