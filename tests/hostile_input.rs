@@ -372,3 +372,22 @@ fn a_malformed_number_in_a_field_signing_does_not_need_leaves_the_document_reada
     assert_eq!(r.signatures[0].field, "Signature1");
     assert!(r.warnings.iter().any(|w| w.contains("bad number")), "{:?}", r.warnings);
 }
+
+#[test]
+fn cross_reference_offsets_past_the_end_of_the_file_are_errors_not_panics() {
+    // Found by fuzzing `sign finish`: reconstruction looked for an object
+    // header at an offset beyond the file.
+    let input = shifted_offsets(&minimal_pdf(&[], ""), 1 << 40);
+    let _ = verify_bytes(&input, "far.pdf", &Options::default());
+    let (key, creds) = signer();
+    // The objects are all there, only not where the table says: found by
+    // reconstruction, and what vanthu signs it reads back.
+    let s = sign(&input, &key, &creds, None, &SignOptions::default()).expect("signed after repair");
+    let mut out = input.clone();
+    out.extend_from_slice(&s.tail);
+    let r = verify_bytes(&out, "far-signed.pdf", &Options::default()).expect("readable");
+    assert_eq!(r.signatures.len(), 1);
+    let mut copy = input.clone();
+    let scheme = scheme_for(&creds.cert).unwrap();
+    assert!(finish(&mut copy, &creds, scheme, &[0; 64], None).is_err());
+}

@@ -213,6 +213,34 @@ fn validation_time_can_be_set() {
     assert!(v.stderr.contains("--at"), "{}", v.stderr);
 }
 
+#[test]
+fn a_signature_timestamp_proves_the_signature_existed_before_the_signer_expired() {
+    let dir = scratch();
+    let out = dir.path().join("at-ts.pdf");
+    pyhanko_sign(&input("reportlab"), &out, "p256", "Sig1", &tsa_args().iter().map(String::as_str).collect::<Vec<_>>());
+    // Long after the signer (and the TSA) expired: the timestamp proves the
+    // signature existed while both were valid.
+    let late = ["--at", "2099-01-01T00:00:00Z"];
+    let v = verify(&out, &late);
+    assert_eq!(v.indication(), "TOTAL-PASSED", "{}", v.json);
+    assert!(v.sig(0)["timestamp"]["time"].is_string(), "{}", v.json);
+    // pyHanko accepts the same file now, timestamp included. At 2099 its
+    // basic validation judges every certificate at that moment (no proof of
+    // existence), so it agrees on the cryptography and differs on trust by
+    // policy: that difference is asserted, so a change on either side shows.
+    let py = pyhanko_validate(&out, &[]);
+    assert!(pyhanko_accepts(&py), "{py}");
+    assert_eq!(py["signatures"][0]["timestamp_valid"], true, "{py}");
+    let py = pyhanko_validate(&out, &late);
+    assert!(py["signatures"][0]["error"].is_null(), "{py}");
+    assert_eq!((&py["signatures"][0]["intact"], &py["signatures"][0]["valid"]), (&true.into(), &true.into()), "{py}");
+    assert_eq!(py["signatures"][0]["trusted"], false, "{py}");
+    // Without the timestamp nothing proves when it was signed.
+    let bare = dir.path().join("at-bare.pdf");
+    pyhanko_sign(&input("reportlab"), &bare, "p256", "Sig1", &[]);
+    assert_eq!(verify(&bare, &late).sub(0), "OUT_OF_BOUNDS_NO_POE");
+}
+
 fn flip(data: &mut [u8], at: usize) {
     data[at] ^= 0x01;
 }

@@ -363,7 +363,9 @@ impl<'a> Document<'a> {
         let data = filters::decode(&s.dict, &self.data[s.data.0..s.data.1], self.budget)?;
         let first = first as usize;
         let mut p = Parser::new(&data, 0);
-        let mut index = Vec::with_capacity(n as usize);
+        // Each index entry takes at least 4 bytes: a declared count the data
+        // cannot hold is not allocated for.
+        let mut index = Vec::with_capacity(usize::try_from(n).unwrap_or(0).min(data.len() / 4));
         for _ in 0..n {
             let (Some(num), Some(off)) = (p.uint(), p.uint()) else {
                 return Err(PdfError::Xref(format!("object stream {stream} has a bad index")));

@@ -193,7 +193,9 @@ impl<'a> Parser<'a> {
         while self.buf.get(self.pos).is_some_and(|&b| is_regular(b)) {
             self.pos += 1;
         }
-        &self.buf[start..self.pos]
+        // A cursor placed past the end (an offset from the file) reads an
+        // empty token.
+        self.buf.get(start..self.pos).unwrap_or_default()
     }
 
     /// Consumes `kw` if it is the next token.
@@ -499,6 +501,15 @@ mod tests {
     fn deep_nesting_is_an_error() {
         let deep = vec![b'['; 100_000];
         assert!(matches!(Parser::new(&deep, 0).object(0), Err(PdfError::Limit(_))));
+    }
+
+    #[test]
+    fn a_cursor_past_the_end_reads_nothing() {
+        let mut p = Parser::new(b"1 0 obj", 100);
+        assert_eq!(p.token(), b"");
+        assert_eq!(p.uint(), None);
+        assert!(!p.keyword(b"obj"));
+        assert!(p.object(0).is_err());
     }
 
     #[test]

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Seeds every fuzz target's corpus (fuzz/corpus/<target>/, not committed)
+# with the PDFs the tests use and files from other producers:
+#   - certs/dev/*.pdf (reportlab sample, pyHanko-signed copy) and tests/data/fuzz/*.pdf;
+#   - make_pdfs.py's inputs (reportlab, fpdf2, form, qpdf object-stream and
+#     linearized rewrites when qpdf is installed), each also signed by pyHanko
+#     and by vanthu;
+#   - for sign_finish, each input prepared by `vanthu sign prepare`, behind
+#     a one-byte signature length (0: no signature);
+#   - for sign_visible, each input behind a 9-byte header (role, rectangle).
+# Usage: fuzz/seed.sh   (from anywhere; needs python3 with the test
+# requirements, and builds vanthu in debug).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+cargo build -q
+vanthu=target/debug/vanthu
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 tests/support/make_pdfs.py "$work/pdfs" >/dev/null
+inputs=("$work"/pdfs/*.pdf certs/dev/*.pdf tests/data/fuzz/*.pdf)
+if command -v qpdf >/dev/null; then
+  qpdf --object-streams=generate certs/dev/sample.pdf "$work/pdfs/qpdf-objstm.pdf" || true
+  qpdf --linearize certs/dev/sample.pdf "$work/pdfs/qpdf-linearized.pdf" || true
+  inputs+=("$work/pdfs/qpdf-objstm.pdf" "$work/pdfs/qpdf-linearized.pdf")
+fi
+key=certs/dev/p256.key.pem cert=certs/dev/p256.cert.pem chain=certs/dev/p256.chain.pem
+all=()
+for f in "${inputs[@]}"; do
+  [ -f "$f" ] || continue
+  all+=("$f")
+  b=$(basename "$f" .pdf)
+  if python3 tests/support/sign.py --key "$key" --cert "$cert" --chain "$chain" --field Seed "$f" "$work/$b-pyhanko.pdf" 2>/dev/null; then
+    all+=("$work/$b-pyhanko.pdf")
+  fi
+  if $vanthu sign --key "$key" --cert "$cert" --chain "$chain" "$f" "$work/$b-vanthu.pdf" 2>/dev/null; then
+    all+=("$work/$b-vanthu.pdf")
+  fi
+done
+for t in verify_pdf sign_pdf sign_finish sign_visible; do mkdir -p "fuzz/corpus/$t"; done
+for f in "${all[@]}"; do
+  n=$(basename "$f")
+  cp "$f" "fuzz/corpus/verify_pdf/$n"
+  cp "$f" "fuzz/corpus/sign_pdf/$n"
+  for role in 0 1 2; do
+    { printf "\\x$(printf %02x $role)\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00"; cat "$f"; } >"fuzz/corpus/sign_visible/$role-$n"
+  done
+  if $vanthu sign prepare --cert "$cert" --chain "$chain" "$f" "$work/prepared.pdf" >/dev/null 2>&1; then
+    { printf '\x00'; cat "$work/prepared.pdf"; } >"fuzz/corpus/sign_finish/$n"
+  fi
+done
+mkdir -p fuzz/corpus/cms
+for f in "${all[@]}"; do
+  # The CMS of each signature: the hex between the /Contents delimiters.
+  python3 - "$f" fuzz/corpus/cms <<'PY'
+import re, sys, os
+data = open(sys.argv[1], "rb").read()
+for i, m in enumerate(re.finditer(rb"/Contents\s*<([0-9A-Fa-f]+)>", data)):
+    raw = bytes.fromhex(m.group(1).decode()).rstrip(b"\0")
+    if raw:
+        open(os.path.join(sys.argv[2], f"{os.path.basename(sys.argv[1])}-{i}.der"), "wb").write(raw)
+PY
+done
+for t in verify_pdf sign_pdf sign_finish sign_visible cms; do
+  echo "$t: $(ls "fuzz/corpus/$t" | wc -l) seeds"
+done
