@@ -135,12 +135,48 @@ impl FromRequestParts<Arc<AppState>> for Admin {
     }
 }
 
-async fn not_found() -> Response {
+async fn not_found(req: Request) -> Response {
+    discard(req.into_body()).await;
     ApiError::NoRoute.into_response()
 }
 
-async fn method_not_allowed() -> Response {
+async fn method_not_allowed(req: Request) -> Response {
+    discard(req.into_body()).await;
     ApiError::MethodNotAllowed.into_response()
+}
+
+/// Reads and drops a request body the answer does not need (up to
+/// [`MAX_DRAIN`] bytes, each chunk within [`DISCARD_CHUNK_TIMEOUT`]). A
+/// connection closed with unread bytes in its receive buffer is reset by
+/// the kernel, and the reset can reach the client before the answer does:
+/// the client would see a broken connection instead of our 4xx.
+async fn discard(body: Body) {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut read = 0u64;
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout(DISCARD_CHUNK_TIMEOUT, body.frame()).await {
+        read = read.saturating_add(frame.data_ref().map_or(0, |d| d.len() as u64));
+        if read > MAX_DRAIN {
+            return;
+        }
+    }
+}
+
+/// How long a refused body's next chunk is waited for.
+const DISCARD_CHUNK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The media type of a request (`type/subtype`, lowercase), and whether its
+/// parameters name a non-empty `boundary`.
+fn media_type(req: &Request) -> (String, bool) {
+    let v = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut parts = v.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let boundary = parts.any(|p| {
+        p.trim()
+            .split_once('=')
+            .is_some_and(|(k, v)| k.trim().eq_ignore_ascii_case("boundary") && !v.trim().trim_matches('"').is_empty())
+    });
+    (essence, boundary)
 }
 
 // axum's extractors, with their rejections answered in the API's error
@@ -177,6 +213,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, st: &S) -> Result<Self, ApiError> {
+        // Checked here, not left to `Json`, so the refused body is read first (see `discard`).
+        let (essence, _) = media_type(&req);
+        let json = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+        if !json {
+            discard(req.into_body()).await;
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as JSON (content-type: application/json)".into(),
+            ));
+        }
         let Json(v) = Json::<T>::from_request(req, st).await?;
         Ok(JsonBody(v))
     }
@@ -189,6 +234,13 @@ impl<S: Send + Sync> FromRequest<S> for Form {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, st: &S) -> Result<Self, ApiError> {
+        // Checked here, not left to `Multipart`, so the refused body is read first (see `discard`).
+        if media_type(&req) != ("multipart/form-data".to_string(), true) {
+            discard(req.into_body()).await;
+            return Err(ApiError::UnsupportedMediaType(
+                "send the document as multipart/form-data (with a boundary): `header` (JSON), `document` (PDF)".into(),
+            ));
+        }
         Ok(Form(Multipart::from_request(req, st).await?))
     }
 }
@@ -203,7 +255,7 @@ async fn openapi() -> Response {
 
 async fn crl(State(st): St, Path(file): Path<String>) -> Response {
     if file != "internal.crl" {
-        return not_found().await;
+        return ApiError::NoRoute.into_response();
     }
     let der = st.crl.load_full();
     ([(header::CONTENT_TYPE, "application/pkix-crl")], der.as_ref().clone()).into_response()
