@@ -314,6 +314,13 @@ fn malformed_requests_are_answered_in_the_documented_error_shape() {
         (vec!["-X", "DELETE"], format!("/api/v1/documents/{id}"), 405, "method_not_allowed"),
         (vec!["-X", "POST", "--data-binary", "{}"], "/api/v1/documents".into(), 415, "unsupported_media_type"),
         (
+            vec!["-H", "content-type: multipart/form-data; boundary=XYZ", "--data-binary", "--XYZ\r\nno headers"],
+            "/api/v1/documents".into(),
+            400,
+            "bad_request",
+        ),
+        (vec!["-F", "header={}"], "/api/v1/documents".into(), 422, "invalid_header"),
+        (
             vec!["-X", "POST", "-H", "content-type: text/plain", "--data-binary", "{\"status\": \"03\"}"],
             format!("/api/v1/documents/{id}/status"),
             415,
