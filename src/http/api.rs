@@ -14,15 +14,21 @@ use crate::store::InboxQuery;
 use crate::store::blobs::BlobWriter;
 use arc_swap::ArcSwap;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Multipart, Path, Query, Request, State};
+use axum::extract::{
+    DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Multipart, Path, Query, Request, State,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Most bytes of a JSON request body (a status report with its reason).
+pub const MAX_JSON_BODY: usize = 64 << 10;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -50,9 +56,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/outbox", get(outbox))
         .route("/api/v1/documents/{id}", get(document))
         .route("/api/v1/documents/{id}/pdf", get(pdf))
-        .route("/api/v1/documents/{id}/status", post(status))
+        .route(
+            "/api/v1/documents/{id}/status",
+            // The one JSON body the API reads is a few bytes; it is buffered whole.
+            post(status).layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
+        )
         .route("/api/v1/documents/{id}/receipts", get(receipts))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         // Uploads are bounded part by part as they stream (see `submit`).
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
@@ -124,8 +135,114 @@ impl FromRequestParts<Arc<AppState>> for Admin {
     }
 }
 
-async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not_found", "message": "no such route"}))).into_response()
+async fn not_found(req: Request) -> Response {
+    discard(req.into_body()).await;
+    ApiError::NoRoute.into_response()
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    discard(req.into_body()).await;
+    ApiError::MethodNotAllowed.into_response()
+}
+
+/// Reads and drops a request body the answer does not need (up to
+/// [`MAX_DRAIN`] bytes, each chunk within [`DISCARD_CHUNK_TIMEOUT`]). A
+/// connection closed with unread bytes in its receive buffer is reset by
+/// the kernel, and the reset can reach the client before the answer does:
+/// the client would see a broken connection instead of our 4xx.
+async fn discard(body: Body) {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut read = 0u64;
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout(DISCARD_CHUNK_TIMEOUT, body.frame()).await {
+        read = read.saturating_add(frame.data_ref().map_or(0, |d| d.len() as u64));
+        if read > MAX_DRAIN {
+            return;
+        }
+    }
+}
+
+/// How long a refused body's next chunk is waited for.
+const DISCARD_CHUNK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The media type of a request (`type/subtype`, lowercase), and whether its
+/// parameters name a non-empty `boundary`.
+fn media_type(req: &Request) -> (String, bool) {
+    let v = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut parts = v.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let boundary = parts.any(|p| {
+        p.trim()
+            .split_once('=')
+            .is_some_and(|(k, v)| k.trim().eq_ignore_ascii_case("boundary") && !v.trim().trim_matches('"').is_empty())
+    });
+    (essence, boundary)
+}
+
+// axum's extractors, with their rejections answered in the API's error
+// shape (see `error`): a client reads one kind of error body only.
+
+/// Query parameters.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &S) -> Result<Self, ApiError> {
+        let Query(v) = Query::<T>::from_request_parts(parts, st).await?;
+        Ok(Params(v))
+    }
+}
+
+/// The `{id}` of a document route.
+pub struct DocId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for DocId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &S) -> Result<Self, ApiError> {
+        let Path(id) = Path::<String>::from_request_parts(parts, st).await?;
+        Ok(DocId(id))
+    }
+}
+
+/// A JSON body (under [`MAX_JSON_BODY`]).
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, st: &S) -> Result<Self, ApiError> {
+        // Checked here, not left to `Json`, so the refused body is read first (see `discard`).
+        let (essence, _) = media_type(&req);
+        let json = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+        if !json {
+            discard(req.into_body()).await;
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as JSON (content-type: application/json)".into(),
+            ));
+        }
+        let Json(v) = Json::<T>::from_request(req, st).await?;
+        Ok(JsonBody(v))
+    }
+}
+
+/// A multipart/form-data body, read part by part.
+pub struct Form(pub Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, st: &S) -> Result<Self, ApiError> {
+        // Checked here, not left to `Multipart`, so the refused body is read first (see `discard`).
+        if media_type(&req) != ("multipart/form-data".to_string(), true) {
+            discard(req.into_body()).await;
+            return Err(ApiError::UnsupportedMediaType(
+                "send the document as multipart/form-data (with a boundary): `header` (JSON), `document` (PDF)".into(),
+            ));
+        }
+        Ok(Form(Multipart::from_request(req, st).await?))
+    }
 }
 
 async fn healthz() -> Json<serde_json::Value> {
@@ -138,7 +255,7 @@ async fn openapi() -> Response {
 
 async fn crl(State(st): St, Path(file): Path<String>) -> Response {
     if file != "internal.crl" {
-        return not_found().await;
+        return ApiError::NoRoute.into_response();
     }
     let der = st.crl.load_full();
     ([(header::CONTENT_TYPE, "application/pkix-crl")], der.as_ref().clone()).into_response()
@@ -258,7 +375,7 @@ async fn drain(mp: &mut Multipart, chunk_timeout: Duration) {
     }
 }
 
-async fn submit(State(st): St, Unit(unit): Unit, mut mp: Multipart) -> Result<Response, ApiError> {
+async fn submit(State(st): St, Unit(unit): Unit, Form(mut mp): Form) -> Result<Response, ApiError> {
     let start = Instant::now();
     let Upload { header, pdf, attachments } = match read_parts(&st, &mut mp).await {
         Ok(p) => p,
@@ -318,6 +435,21 @@ fn cursor(c: Option<&str>) -> Result<Option<i64>, ApiError> {
         .transpose()
 }
 
+/// Items per page: as asked, within the server's page size. Out of range
+/// is refused, not silently changed: the client learns the page size from
+/// the answer instead of guessing it from short pages.
+fn page_limit(limits: &Limits, asked: Option<u32>) -> Result<u32, ApiError> {
+    let max = limits.max_page.max(1);
+    match asked {
+        None => Ok(DEFAULT_PAGE.min(max)),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::BadRequest(format!("limit={n}: expected 1 to {max}"))),
+    }
+}
+
+/// Items per page when the client does not say.
+const DEFAULT_PAGE: u32 = 50;
+
 fn date_param(name: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     match v {
@@ -328,7 +460,7 @@ fn date_param(name: &str, v: Option<String>) -> Result<Option<String>, ApiError>
     }
 }
 
-async fn inbox(State(st): St, Unit(unit): Unit, Query(p): Query<InboxParams>) -> Result<Response, ApiError> {
+async fn inbox(State(st): St, Unit(unit): Unit, Params(p): Params<InboxParams>) -> Result<Response, ApiError> {
     let status = match p.status.as_deref() {
         None => None,
         Some("sent" | "new") => Some(None),
@@ -337,9 +469,20 @@ async fn inbox(State(st): St, Unit(unit): Unit, Query(p): Query<InboxParams>) ->
     };
     let q = InboxQuery {
         after: cursor(p.cursor.as_deref())?,
-        limit: p.limit.unwrap_or(50).clamp(1, st.limits.max_page),
+        limit: page_limit(&st.limits, p.limit)?,
         status,
-        priority: p.priority,
+        // Stored under its canonical (Vietnamese) name; any accepted spelling finds it.
+        priority: match p.priority.as_deref() {
+            None => None,
+            Some(text) => match crate::envelope::Priority::parse(text) {
+                Some(pr) => Some(pr.as_str().to_string()),
+                None => {
+                    return Err(ApiError::BadRequest(format!(
+                        "priority={text:?}: expected thường, khẩn, thượng khẩn or hỏa tốc"
+                    )));
+                }
+            },
+        },
         document_type: p.document_type,
         date_from: date_param("from", p.from)?,
         date_to: date_param("to", p.to)?,
@@ -355,15 +498,15 @@ struct PageParams {
     limit: Option<u32>,
 }
 
-async fn outbox(State(st): St, Unit(unit): Unit, Query(p): Query<PageParams>) -> Result<Response, ApiError> {
+async fn outbox(State(st): St, Unit(unit): Unit, Params(p): Params<PageParams>) -> Result<Response, ApiError> {
     let before = cursor(p.cursor.as_deref())?;
-    let limit = p.limit.unwrap_or(50).clamp(1, st.limits.max_page);
+    let limit = page_limit(&st.limits, p.limit)?;
     let ex = st.exchange.clone();
     let v = blocking(move || ex.outbox(&unit, before, limit).map_err(ApiError::from)).await?;
     Ok(Json(v).into_response())
 }
 
-async fn document(State(st): St, Unit(unit): Unit, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn document(State(st): St, Unit(unit): Unit, DocId(id): DocId) -> Result<Response, ApiError> {
     let ex = st.exchange.clone();
     let v = blocking(move || ex.details(&unit, &id).map_err(ApiError::from)).await?;
     Ok(Json(v).into_response())
@@ -378,18 +521,15 @@ struct StatusBody {
 async fn status(
     State(st): St,
     Unit(unit): Unit,
-    Path(id): Path<String>,
-    body: Result<Json<StatusBody>, axum::extract::rejection::JsonRejection>,
+    DocId(id): DocId,
+    JsonBody(b): JsonBody<StatusBody>,
 ) -> Result<Response, ApiError> {
-    let Json(b) = body.map_err(|e| {
-        ApiError::BadRequest(format!("expected JSON {{\"status\": \"03\", \"reason\": \"…\"}}: {}", e.body_text()))
-    })?;
     let ex = st.exchange.clone();
     let v = blocking(move || ex.post_status(&unit, &id, &b.status, b.reason).map_err(ApiError::from)).await?;
     Ok(Json(v).into_response())
 }
 
-async fn receipts(State(st): St, Unit(unit): Unit, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn receipts(State(st): St, Unit(unit): Unit, DocId(id): DocId) -> Result<Response, ApiError> {
     let ex = st.exchange.clone();
     let v = blocking(move || ex.receipts(&unit, &id).map_err(ApiError::from)).await?;
     Ok(Json(v).into_response())
@@ -424,24 +564,13 @@ fn parse_range(h: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
     Ok(Some((start, end)))
 }
 
-async fn pdf(
-    State(st): St,
-    Unit(unit): Unit,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+async fn pdf(State(st): St, Unit(unit): Unit, DocId(id): DocId, headers: HeaderMap) -> Result<Response, ApiError> {
     let ex = st.exchange.clone();
     let d = blocking(move || ex.open_pdf(&unit, &id).map_err(ApiError::from)).await?;
     let len = d.len;
     let range = match parse_range(&headers, len) {
         Ok(r) => r,
-        Err(()) => {
-            let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
-                r.headers_mut().insert(header::CONTENT_RANGE, v);
-            }
-            return Ok(r);
-        }
+        Err(()) => return Err(ApiError::RangeNotSatisfiable { len }),
     };
     let (start, end) = range.unwrap_or((0, len.saturating_sub(1)));
     let count = if len == 0 { 0 } else { end.saturating_sub(start).saturating_add(1) };

@@ -6,7 +6,9 @@
 
 use crate::exchange::ExchangeError;
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -18,11 +20,71 @@ pub enum ApiError {
     Unauthenticated(String),
     /// Authenticated, but this identity may not use this route.
     Forbidden(String),
-    /// The request itself is malformed (multipart, query).
+    /// The request itself is malformed (multipart, query, path, JSON body).
     BadRequest(String),
+    /// The body is not of the media type the route reads.
+    UnsupportedMediaType(String),
+    /// The route exists, but not with this method.
+    MethodNotAllowed,
+    /// No such route.
+    NoRoute,
+    /// A `Range` that does not fit a document of `len` bytes.
+    RangeNotSatisfiable {
+        len: u64,
+    },
     PayloadTooLarge(u64),
     Timeout,
     Internal(String),
+}
+
+// axum's own rejections answer in plain text; a client of this API reads
+// one error shape only, so each becomes one of ours here.
+
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        ApiError::BadRequest(format!("the query string is not usable: {}", e.body_text()))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(e: PathRejection) -> Self {
+        ApiError::BadRequest(format!("the path is not usable: {}", e.body_text()))
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        match e {
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::UnsupportedMediaType("send the body as JSON (content-type: application/json)".into())
+            }
+            JsonRejection::BytesRejection(b) => bytes_rejection(&b),
+            other => ApiError::BadRequest(format!("the JSON body is not usable: {}", other.body_text())),
+        }
+    }
+}
+
+impl From<MultipartRejection> for ApiError {
+    fn from(e: MultipartRejection) -> Self {
+        match e {
+            // Raised when the content type is not multipart/form-data, or
+            // names no boundary: either way the body cannot be read as parts.
+            MultipartRejection::InvalidBoundary(_) => ApiError::UnsupportedMediaType(
+                "send the document as multipart/form-data (with a boundary): `header` (JSON), `document` (PDF)".into(),
+            ),
+            other => ApiError::BadRequest(format!("the multipart body is not usable: {}", other.body_text())),
+        }
+    }
+}
+
+fn bytes_rejection(e: &BytesRejection) -> ApiError {
+    match e {
+        // The only buffered bodies are JSON ones, under their one limit.
+        BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+            ApiError::PayloadTooLarge(super::api::MAX_JSON_BODY as u64)
+        }
+        other => ApiError::BadRequest(format!("the body could not be read: {}", other.body_text())),
+    }
 }
 
 impl From<ExchangeError> for ApiError {
@@ -85,6 +147,22 @@ impl IntoResponse for ApiError {
             }
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, json!({"error": "forbidden", "message": m})),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": m})),
+            ApiError::UnsupportedMediaType(m) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, json!({"error": "unsupported_media_type", "message": m}))
+            }
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({"error": "method_not_allowed", "message": "this route does not take this method; see /api/v1/openapi.json"}),
+            ),
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": "no such route"})),
+            ApiError::RangeNotSatisfiable { len } => {
+                let body = json!({"error": "range_not_satisfiable", "message": format!("the document has {len} bytes; ask for one range inside them"), "length": len});
+                let mut r = (StatusCode::RANGE_NOT_SATISFIABLE, Json(body)).into_response();
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                    r.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+                return r;
+            }
             ApiError::PayloadTooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({"error": "too_large", "message": format!("the upload is over the limit of {limit} bytes"), "limit": limit}),

@@ -23,4 +23,30 @@ mod tests {
             assert!(paths.contains_key(p), "{p} missing");
         }
     }
+
+    /// A `$ref` that points nowhere would make every client generator and
+    /// validator reject the whole document.
+    #[test]
+    fn every_reference_resolves() {
+        fn walk<'a>(v: &'a serde_json::Value, refs: &mut Vec<&'a str>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if let Some(r) = m.get("$ref").and_then(|r| r.as_str()) {
+                        refs.push(r);
+                    }
+                    m.values().for_each(|x| walk(x, refs));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, refs)),
+                _ => {}
+            }
+        }
+        let v: serde_json::Value = serde_json::from_str(super::DOCUMENT).unwrap();
+        let mut refs = Vec::new();
+        walk(&v, &mut refs);
+        assert!(refs.len() > 20);
+        for r in refs {
+            let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("{r}: only local references"));
+            assert!(v.pointer(pointer).is_some(), "{r} points nowhere");
+        }
+    }
 }

@@ -1,0 +1,396 @@
+//! The API contract as a unit's software meets it: `vanthu serve` on
+//! loopback, and schemathesis (an independent OpenAPI fuzzer) driving every
+//! operation of `/api/v1/openapi.json` over mutual TLS with generated valid
+//! and invalid input. Any 5xx answer, or any answer the document does not
+//! describe (status, content type, body schema), fails the test.
+//!
+//! Three units run it against the same server: the Department that sent the
+//! sample notice (its documents exist), a school the notice went to, and a
+//! school it did not reach (every document is a 404 for it). Half the
+//! generated `{id}`s are the real document's id, so the found paths are
+//! exercised as well as the not-found ones.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const DEPARTMENT: &str = "000.00.12.H29";
+
+/// Generated cases per operation and phase: enough to reach every branch
+/// of the handlers' input checks, few enough for three runs in well under two minutes.
+const MAX_EXAMPLES: &str = "50";
+
+/// The checks the issue names — no 5xx, every answer as documented (status,
+/// content type, headers, body) — and that input the document rules out is
+/// refused rather than half-accepted.
+const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
+                      response_headers_conformance,response_schema_conformance,negative_data_rejection";
+
+struct Server {
+    child: Child,
+    api: u16,
+    data: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn vanthu() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_vanthu"))
+}
+
+/// Starts `vanthu serve` on free ports with a new data directory and waits
+/// until it says where it listens.
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut cmd = vanthu();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--public-listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    // The Server guard kills and waits for the child on every path.
+    #[allow(clippy::zombie_processes)]
+    let mut child = cmd.spawn().expect("vanthu serve starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not say where it listens");
+        };
+        if let Some(rest) = line.strip_prefix("listening: https://127.0.0.1:") {
+            let api: u16 = rest.split(' ').next().unwrap().parse().unwrap();
+            // Keep draining stdout so the server never blocks on it.
+            std::thread::spawn(move || while rx.recv().is_ok() {});
+            return Server { child, api, data, _dir: dir };
+        }
+    }
+}
+
+impl Server {
+    fn base(&self) -> String {
+        format!("https://127.0.0.1:{}", self.api)
+    }
+
+    fn ca(&self) -> PathBuf {
+        self.data.join("pki/ca.cert.pem")
+    }
+
+    /// The client certificate directory of `unit` (cert.pem, key.pem),
+    /// issued with the CLI when `init` made none.
+    fn client(&self, unit: &str) -> PathBuf {
+        let dir = self.data.join("clients").join(unit);
+        if dir.join("cert.pem").is_file() {
+            return dir;
+        }
+        let out = self.data.join("clients").join(format!("issued-{unit}"));
+        let st = vanthu()
+            .args(["cert", "issue", "--unit", unit, "--data"])
+            .arg(&self.data)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "cert issue: {}", String::from_utf8_lossy(&st.stderr));
+        out
+    }
+
+    /// Sends the sample notice as the Department with curl; its answer.
+    fn submit_sample(&self) -> Value {
+        let client = self.client(DEPARTMENT);
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "60", "--cacert"])
+            .arg(self.ca())
+            .arg("--cert")
+            .arg(client.join("cert.pem"))
+            .arg("--key")
+            .arg(client.join("key.pem"))
+            .arg("-F")
+            .arg(format!("header=<{}", self.data.join("sample/notice-610.header.json").display()))
+            .arg("-F")
+            .arg(format!("document=@{}", self.data.join("sample/notice-610.pdf").display()))
+            .arg(format!("{}/api/v1/documents", self.base()))
+            .output()
+            .expect("curl runs");
+        assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// Every active unit of the directory with its kind.
+    fn units(&self) -> Vec<(String, String)> {
+        let out = vanthu().args(["directory", "list", "--json", "--data"]).arg(&self.data).output().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["active"] != false)
+            .map(|u| (u["id"].as_str().unwrap().to_string(), u["kind"].as_str().unwrap_or("").to_string()))
+            .collect()
+    }
+
+    /// Runs schemathesis as `unit`: whether it passed, its output, and the
+    /// statuses each operation answered (from its event report).
+    fn schemathesis(&self, unit: &str, document_id: &str) -> (bool, String, Answers) {
+        let client = self.client(unit);
+        let work = tempfile::tempdir().unwrap();
+        // Half of the generated `{id}`s are the real document's id; the rest
+        // are whatever schemathesis makes of the parameter's schema.
+        let config = format!(
+            "[dictionaries.documents]\nvalues = [\"{document_id}\"]\n\n\
+             [parameters]\n\"path.id\" = {{ dictionary = \"documents\", probability = 0.5 }}\n"
+        );
+        std::fs::write(work.path().join("schemathesis.toml"), config).unwrap();
+        let out = Command::new("schemathesis")
+            .current_dir(work.path())
+            .env("NO_COLOR", "1")
+            .arg("--config-file")
+            .arg(work.path().join("schemathesis.toml"))
+            .arg("run")
+            .arg(format!("{}/api/v1/openapi.json", self.base()))
+            .args(["--url", &self.base()])
+            .arg("--tls-verify")
+            .arg(self.ca())
+            .arg("--request-cert")
+            .arg(client.join("cert.pem"))
+            .arg("--request-cert-key")
+            .arg(client.join("key.pem"))
+            .args(["--checks", CHECKS])
+            .args(["--phases", "examples,coverage,fuzzing"])
+            .args(["--max-examples", MAX_EXAMPLES])
+            .args(["--seed", "12"])
+            .args(["--workers", "2"])
+            .args(["--request-timeout", "30"])
+            .args(["--generation-database", "none"])
+            .args(["--report", "ndjson", "--report-ndjson-path"])
+            .arg(work.path().join("events.ndjson"))
+            .args(["--suppress-health-check", "too_slow,filter_too_much"])
+            .arg("--no-color")
+            .output()
+            .expect("schemathesis runs (pip install -r tests/support/requirements.txt)");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let events = std::fs::read_to_string(work.path().join("events.ndjson")).unwrap_or_default();
+        (out.status.success(), text, answers(&events))
+    }
+}
+
+/// Statuses answered, by operation ("GET /api/v1/documents/{id}").
+type Answers = std::collections::BTreeMap<String, std::collections::BTreeSet<u64>>;
+
+/// The statuses in schemathesis' NDJSON events: each finished scenario
+/// records its operation's label and every interaction's response.
+fn answers(events: &str) -> Answers {
+    let mut out = Answers::new();
+    for line in events.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
+        let recorder = &v["ScenarioFinished"]["recorder"];
+        let Some(label) = recorder["label"].as_str() else { continue };
+        for i in recorder["interactions"].as_object().into_iter().flat_map(|m| m.values()) {
+            if let Some(code) = i["response"]["status_code"].as_u64() {
+                out.entry(label.to_string()).or_default().insert(code);
+            }
+        }
+    }
+    out
+}
+
+/// Runs the contract as `unit`; the statuses each operation answered.
+fn assert_contract(s: &Server, who: &str, unit: &str, document_id: &str) -> Answers {
+    let start = Instant::now();
+    let (ok, text, answers) = s.schemathesis(unit, document_id);
+    eprintln!("schemathesis as {who} ({unit}): {:.1} s, {answers:?}", start.elapsed().as_secs_f64());
+    assert!(ok, "schemathesis found answers outside the contract as {who} ({unit}):\n{text}");
+    // A run that tested nothing would also exit 0: make sure every
+    // operation was reached.
+    assert_eq!(answers.len(), 7, "schemathesis reached every operation:\n{answers:?}\n{text}");
+    answers
+}
+
+fn saw(a: &Answers, op: &str, status: u64) -> bool {
+    a.get(op).is_some_and(|s| s.contains(&status))
+}
+
+#[test]
+fn every_answer_matches_the_openapi_document_and_none_is_a_server_error() {
+    let s = start();
+    let sent = s.submit_sample();
+    let id = sent["id"].as_str().unwrap_or_else(|| panic!("the sample notice is accepted: {sent}")).to_string();
+    let recipients: Vec<String> = sent["routing"]["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["unit"].as_str().unwrap().to_string())
+        .collect();
+    let units = s.units();
+    let school_kinds = ["high_school", "lower_secondary", "primary", "kindergarten"];
+    let reached = units
+        .iter()
+        .find(|(u, k)| school_kinds.contains(&k.as_str()) && recipients.contains(u))
+        .map(|(u, _)| u.clone())
+        .expect("the notice reaches a school");
+    let outside = units
+        .iter()
+        .find(|(u, k)| school_kinds.contains(&k.as_str()) && !recipients.contains(u))
+        .map(|(u, _)| u.clone())
+        .expect("a school the notice does not reach");
+
+    // The real document was found by those who may see it, and did not
+    // exist for the school it never reached: the runs covered both sides.
+    let sender = assert_contract(&s, "the sender", DEPARTMENT, &id);
+    assert!(saw(&sender, "GET /api/v1/documents/{id}", 200), "{sender:?}");
+    assert!(saw(&sender, "GET /api/v1/documents/{id}/receipts", 200), "{sender:?}");
+    let recipient = assert_contract(&s, "a recipient school", &reached, &id);
+    assert!(saw(&recipient, "GET /api/v1/documents/{id}/pdf", 200), "{recipient:?}");
+    let outsider = assert_contract(&s, "a school outside the recipients", &outside, &id);
+    for op in ["GET /api/v1/documents/{id}", "GET /api/v1/documents/{id}/pdf", "GET /api/v1/documents/{id}/receipts"] {
+        assert!(saw(&outsider, op, 404) && !saw(&outsider, op, 200), "{op}: {outsider:?}");
+    }
+}
+
+/// A status, the named response header and the body of one curl request
+/// as the Department.
+fn curl(s: &Server, args: &[&str], path: &str, header: &str) -> (u16, String, Value) {
+    let client = s.client(DEPARTMENT);
+    let dir = tempfile::tempdir().unwrap();
+    let (body, head) = (dir.path().join("body"), dir.path().join("head"));
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "30", "--cacert"])
+        .arg(s.ca())
+        .arg("--cert")
+        .arg(client.join("cert.pem"))
+        .arg("--key")
+        .arg(client.join("key.pem"))
+        .args(args)
+        .arg("-o")
+        .arg(&body)
+        .arg("-D")
+        .arg(&head)
+        .args(["-w", "%{http_code}"])
+        .arg(format!("{}{path}", s.base()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+    let status = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let head = std::fs::read_to_string(&head).unwrap();
+    let value = head
+        .lines()
+        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(header)).map(|(_, v)| v.trim()))
+        .unwrap_or_default()
+        .to_string();
+    let bytes = std::fs::read(&body).unwrap();
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("{path}: not JSON ({status}): {}", String::from_utf8_lossy(&bytes)));
+    (status, value, json)
+}
+
+/// What a client that gets the request wrong sees: a 4xx with the one JSON
+/// error shape, never axum's plain-text rejections or an empty body.
+#[test]
+fn malformed_requests_are_answered_in_the_documented_error_shape() {
+    let s = start();
+    let id = s.submit_sample()["id"].as_str().unwrap().to_string();
+    let cases: Vec<(Vec<&str>, String, u16, &str)> = vec![
+        (vec![], "/api/v1/inbox?limit=ten".into(), 400, "bad_request"),
+        (vec![], "/api/v1/inbox?to=2026-01-01&to=2026-01-02".into(), 400, "bad_request"),
+        (vec![], "/api/v1/outbox?limit=0".into(), 400, "bad_request"),
+        (vec![], "/api/v1/inbox?priority=soon".into(), 400, "bad_request"),
+        (vec![], "/api/v1/documents/%FF%FE".into(), 400, "bad_request"),
+        (vec!["-X", "DELETE"], format!("/api/v1/documents/{id}"), 405, "method_not_allowed"),
+        (vec!["-X", "POST", "--data-binary", "{}"], "/api/v1/documents".into(), 415, "unsupported_media_type"),
+        (
+            vec!["-H", "content-type: multipart/form-data; boundary=XYZ", "--data-binary", "--XYZ\r\nno headers"],
+            "/api/v1/documents".into(),
+            400,
+            "bad_request",
+        ),
+        (vec!["-F", "header={}"], "/api/v1/documents".into(), 422, "invalid_header"),
+        (
+            vec!["-X", "POST", "-H", "content-type: text/plain", "--data-binary", "{\"status\": \"03\"}"],
+            format!("/api/v1/documents/{id}/status"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            vec!["-X", "POST", "-H", "content-type: application/json", "--data-binary", "{\"status\": 3"],
+            format!("/api/v1/documents/{id}/status"),
+            400,
+            "bad_request",
+        ),
+        (vec!["-H", "Range: bytes=999999999-"], format!("/api/v1/documents/{id}/pdf"), 416, "range_not_satisfiable"),
+        (vec![], "/api/v1/nothing-here".into(), 404, "not_found"),
+    ];
+    for (args, path, want, code) in cases {
+        let (status, range, body) = curl(&s, &args, &path, "content-range");
+        assert_eq!((status, body["error"].as_str()), (want, Some(code)), "{args:?} {path}: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{path}: a message for a person");
+        if want == 416 {
+            assert!(range.starts_with("bytes */"), "416 says the document's length: {range:?}");
+        }
+    }
+
+    // A status body over the limit is refused before it is buffered whole.
+    let big = format!("{{\"status\": \"02\", \"reason\": \"{}\"}}", "x".repeat(100_000));
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(tmp.path(), big).unwrap();
+    let (status, _, body) = curl(
+        &s,
+        &["-X", "POST", "-H", "content-type: application/json", "--data-binary", &format!("@{}", tmp.path().display())],
+        &format!("/api/v1/documents/{id}/status"),
+        "content-range",
+    );
+    assert_eq!((status, body["error"].as_str()), (413, Some("too_large")), "{body}");
+}
+
+/// The contract is only as good as the document: it must describe the
+/// routes the gateway serves, with a schema for every answer.
+#[test]
+fn the_served_document_describes_every_answer() {
+    let s = start();
+    let client = s.client(DEPARTMENT);
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "30", "--cacert"])
+        .arg(s.ca())
+        .arg("--cert")
+        .arg(client.join("cert.pem"))
+        .arg("--key")
+        .arg(client.join("key.pem"))
+        .arg(format!("{}/api/v1/openapi.json", s.base()))
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for (code, r) in responses {
+                let r = match r.get("$ref").and_then(Value::as_str) {
+                    Some(reference) => {
+                        let name = reference.rsplit('/').next().unwrap();
+                        &doc["components"]["responses"][name]
+                    }
+                    None => r,
+                };
+                assert!(
+                    r.get("content").is_some(),
+                    "{method} {path} answers {code} without a documented body (every answer has one)"
+                );
+            }
+        }
+    }
+}
