@@ -159,6 +159,37 @@ enum CertCmd {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Revoke a certificate: the CRL is re-issued at once, and a running server
+    /// refuses the certificate from its next handshake (it watches the CRL file).
+    Revoke {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// The serial number in hex (as `cert list` or `openssl x509 -serial` prints it).
+        #[arg(long, value_name = "HEX")]
+        serial: String,
+        /// RFC 5280 reason: keyCompromise, cACompromise, affiliationChanged, superseded,
+        /// cessationOfOperation, privilegeWithdrawn, aACompromise or unspecified.
+        #[arg(long)]
+        reason: String,
+    },
+    /// List the certificates the internal CA issued, with status and expiry.
+    List {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the valid certificates that expire within N days.
+    Expiring {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        days: u32,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -333,6 +364,9 @@ fn main() -> ExitCode {
         Command::Serve { gw, listen, public_listen, trust, crl } => run_serve(&gw, listen, public_listen, trust, crl),
         Command::Init { gw } => run_init(&gw),
         Command::Cert { cmd: CertCmd::Issue { gw, unit, admin, out } } => run_cert_issue(&gw, unit, admin, &out),
+        Command::Cert { cmd: CertCmd::Revoke { gw, serial, reason } } => run_cert_revoke(&gw, &serial, &reason),
+        Command::Cert { cmd: CertCmd::List { gw, json } } => run_cert_list(&gw, None, json),
+        Command::Cert { cmd: CertCmd::Expiring { gw, days, json } } => run_cert_list(&gw, Some(days), json),
         Command::Audit { cmd: AuditCmd::Verify { gw } } => run_audit_verify(&gw),
         Command::Directory { cmd: DirectoryCmd::List { gw, json } } => run_directory_list(&gw, json),
         Command::Directory { cmd: DirectoryCmd::Generate { out } } => run_directory_generate(&out),
@@ -658,7 +692,7 @@ fn print_init(cfg: &vanthu::config::Config, s: &vanthu::datadir::InitSummary) {
 
 fn run_init(gw: &GatewayArgs) -> Result<i32, String> {
     let cfg = gateway_config(gw)?;
-    let s = vanthu::datadir::init(&cfg).map_err(|e| e.to_string())?;
+    let s = vanthu::admin::init(&cfg).map_err(|e| e.to_string())?;
     print_init(&cfg, &s);
     Ok(exit_code::VALID)
 }
@@ -687,7 +721,7 @@ fn run_serve(
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let s = vanthu::datadir::init(&cfg).map_err(|e| e.to_string())?;
+    let s = vanthu::admin::init(&cfg).map_err(|e| e.to_string())?;
     print_init(&cfg, &s);
     let state = vanthu::http::run::load(&cfg).map_err(|e| e.to_string())?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("runtime: {e}"))?;
@@ -705,8 +739,6 @@ fn run_serve(
 fn run_cert_issue(gw: &GatewayArgs, unit: Option<String>, admin: Option<String>, out: &Path) -> Result<i32, String> {
     use vanthu::pki::ca::Identity;
     let cfg = gateway_config(gw)?;
-    let dd = vanthu::datadir::DataDir::new(&cfg.data);
-    let ca = dd.ca().map_err(|e| e.to_string())?;
     let (identity, name) = match (unit, admin) {
         (Some(u), _) => {
             let id = vanthu::directory::OrganId::parse(&u).map_err(|e| e.to_string())?;
@@ -720,8 +752,57 @@ fn run_cert_issue(gw: &GatewayArgs, unit: Option<String>, admin: Option<String>,
         (None, Some(a)) => (Identity::Admin(a.clone()), format!("vanthu admin {a}")),
         (None, None) => return Err("cert issue: give --unit ORGAN_ID or --admin NAME".into()),
     };
-    let issued = vanthu::datadir::issue_client(&ca, identity, &name, out).map_err(|e| e.to_string())?;
-    println!("issued {name} (serial {}): {}/cert.pem, key.pem, ca.pem", issued.serial_hex, out.display());
+    let issued = vanthu::admin::issue_client(&cfg, identity, &name, out, CLI_ACTOR).map_err(|e| e.to_string())?;
+    println!("issued {name} (serial {}): {}/cert.pem, key.pem, ca.pem", issued.serial, out.display());
+    Ok(exit_code::VALID)
+}
+
+/// The audit log's actor for CLI verbs: whoever can run them holds the data
+/// directory, which is an administrator's power.
+const CLI_ACTOR: &str = "admin:cli";
+
+fn run_cert_revoke(gw: &GatewayArgs, serial: &str, reason: &str) -> Result<i32, String> {
+    let cfg = gateway_config(gw)?;
+    let dd = vanthu::datadir::DataDir::new(&cfg.data);
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let done = vanthu::admin::revoke(&store, &dd, serial, reason, CLI_ACTOR).map_err(|e| e.to_string())?;
+    println!(
+        "revoked {} ({}, {}): CRL number {} written to {}",
+        done.record.serial,
+        done.record.subject,
+        done.record.reason.as_deref().unwrap_or("-"),
+        done.crl_number,
+        dd.pki("crl.der").display()
+    );
+    Ok(exit_code::VALID)
+}
+
+fn run_cert_list(gw: &GatewayArgs, days: Option<u32>, json: bool) -> Result<i32, String> {
+    let cfg = gateway_config(gw)?;
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let now = time::OffsetDateTime::now_utc();
+    let list = match days {
+        None => vanthu::admin::list(&store, now),
+        Some(d) => vanthu::admin::expiring(&store, now, d),
+    }
+    .map_err(|e| e.to_string())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?);
+        return Ok(exit_code::VALID);
+    }
+    for c in &list {
+        println!(
+            "{}\t{}\t{}\t{} ({} days)\t{}\t{}",
+            c.serial,
+            c.status,
+            c.kind,
+            c.not_after,
+            c.days_left,
+            c.identity.as_deref().unwrap_or("-"),
+            c.subject
+        );
+    }
+    println!("{} certificate(s)", list.len());
     Ok(exit_code::VALID)
 }
 

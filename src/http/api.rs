@@ -32,6 +32,8 @@ pub struct AppState {
     /// The internal CA's current CRL (DER), served at `/crl/internal.crl`.
     pub crl: ArcSwap<Vec<u8>>,
     pub metrics: Metrics,
+    /// The data directory (the CA and its CRL, for administration).
+    pub data: crate::datadir::DataDir,
     /// Intakes verified and sealed at once: about one per core, so reads
     /// (inbox, PDF fetch) always find a core between them.
     pub intake_slots: tokio::sync::Semaphore,
@@ -52,6 +54,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/documents/{id}/pdf", get(pdf))
         .route("/api/v1/documents/{id}/status", post(status))
         .route("/api/v1/documents/{id}/receipts", get(receipts))
+        .merge(super::admin::routes())
         .fallback(not_found)
         // Uploads are bounded part by part as they stream (see `submit`).
         .layer(DefaultBodyLimit::disable())

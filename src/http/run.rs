@@ -121,7 +121,15 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
 
     let store = SqliteStore::open(&cfg.database_path()?)?;
     let blobs = Blobs::open(&dd.blobs())?;
-    let exchange = Exchange { store: Arc::new(store), blobs, directory, verify, orgs, tsa, receipts };
+    let exchange = Exchange {
+        store: Arc::new(store),
+        blobs,
+        directory,
+        verify: ArcSwap::from_pointee(verify),
+        orgs,
+        tsa,
+        receipts,
+    };
 
     let mut client_roots = certs_from_pem(ca.cert_pem().as_bytes())?;
     for p in &cfg.client_ca {
@@ -140,6 +148,7 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
         tls: Arc::new(LiveTls::new(&tls)?),
         crl: ArcSwap::from_pointee(crl_der),
         metrics: Metrics::default(),
+        data: dd.clone(),
         intake_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
     })
 }
@@ -193,6 +202,7 @@ pub async fn run(
     let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|v| *v).await;
     };
+    let watcher = tokio::spawn(watch_crl(state.clone()));
     let public_task = public.map(|l| tokio::spawn(super::serve_public(l, state.clone(), wait(rx.clone()))));
     let signal = tokio::spawn(async move {
         shutdown_signal().await;
@@ -202,8 +212,63 @@ pub async fn run(
         .await
         .map_err(|source| RunError::Bind { addr: cfg.listen.clone(), source })?;
     signal.abort();
+    watcher.abort();
     if let Some(t) = public_task {
         let _ = t.await;
     }
     Ok(())
+}
+
+/// How often `serve` looks at `<data>/pki/crl.der`.
+pub const CRL_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Watches the internal CA's CRL file and puts a changed one in force.
+///
+/// `vanthu cert revoke` (the CLI) writes a new `crl.der` atomically while
+/// the server runs; polling its modification time and size every
+/// [`CRL_POLL`] is enough to refuse the revoked certificate within about a
+/// second, needs no platform file-notification API, and costs one `stat`
+/// a second. The content decides, not the time: the server's own
+/// revocations write the file too and are already in force
+/// ([`super::admin::apply_crl`] sees the same bytes and does nothing). A
+/// file that does not parse is logged and the CRL in force stays.
+pub async fn watch_crl(state: Arc<AppState>) {
+    let path = state.data.pki("crl.der");
+    let mut seen: Option<(std::time::SystemTime, u64)> = None;
+    let mut ticks = tokio::time::interval(CRL_POLL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The expiring count changes by the day: recount once a minute.
+    let mut tick: u32 = 0;
+    loop {
+        ticks.tick().await;
+        if tick.is_multiple_of(60) {
+            refresh_expiring(&state).await;
+        }
+        tick = tick.wrapping_add(1);
+        let Ok(meta) = tokio::fs::metadata(&path).await else { continue };
+        let stamp = (meta.modified().unwrap_or(std::time::UNIX_EPOCH), meta.len());
+        if seen == Some(stamp) {
+            continue;
+        }
+        let Ok(der) = tokio::fs::read(&path).await else { continue };
+        seen = Some(stamp);
+        match super::admin::apply_crl(&state, der) {
+            Ok(true) => tracing::info!(path = %path.display(), "new CRL in force"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(path = %path.display(), error = %e, "CRL file ignored; the CRL in force stays"),
+        }
+    }
+}
+
+/// Updates the `vanthu_certificates_expiring` gauge from the registry.
+async fn refresh_expiring(state: &Arc<AppState>) {
+    let store = state.exchange.store.clone();
+    let count = tokio::task::spawn_blocking(move || {
+        crate::admin::expiring(store.as_ref(), time::OffsetDateTime::now_utc(), crate::admin::EXPIRING_DAYS)
+            .map(|v| v.len())
+    })
+    .await;
+    if let Ok(Ok(n)) = count {
+        state.metrics.set_certificates_expiring(u64::try_from(n).unwrap_or(u64::MAX));
+    }
 }

@@ -70,11 +70,13 @@ pub fn server_config(m: &TlsMaterial) -> Result<Arc<rustls::ServerConfig>, TlsEr
 /// The live configuration, swappable when a CRL changes.
 pub struct LiveTls {
     current: ArcSwap<rustls::ServerConfig>,
+    /// What `current` was built from, so one part (the CRLs) can change.
+    material: std::sync::Mutex<TlsMaterial>,
 }
 
 impl LiveTls {
     pub fn new(m: &TlsMaterial) -> Result<LiveTls, TlsError> {
-        Ok(LiveTls { current: ArcSwap::new(server_config(m)?) })
+        Ok(LiveTls { current: ArcSwap::new(server_config(m)?), material: std::sync::Mutex::new(m.clone()) })
     }
 
     /// The configuration for the next handshake.
@@ -84,7 +86,21 @@ impl LiveTls {
 
     /// Replaces the configuration (new CRLs or roots) for later handshakes.
     pub fn replace(&self, m: &TlsMaterial) -> Result<(), TlsError> {
+        let mut held = self.material.lock().unwrap_or_else(|p| p.into_inner());
         self.current.store(server_config(m)?);
+        *held = m.clone();
+        Ok(())
+    }
+
+    /// Replaces the CRLs only (a revocation): the next handshake refuses a
+    /// certificate they list. A CRL rustls refuses leaves the old
+    /// configuration in place and says why.
+    pub fn replace_crls(&self, crls: Vec<CertificateRevocationListDer<'static>>) -> Result<(), TlsError> {
+        let mut held = self.material.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = held.clone();
+        m.crls = crls;
+        self.current.store(server_config(&m)?);
+        *held = m;
         Ok(())
     }
 }

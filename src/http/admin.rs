@@ -1,0 +1,132 @@
+//! The admin API (`/api/v1/admin/...`): thin handlers over [`crate::admin`],
+//! for admin client certificates only (a unit's certificate gets 403 from
+//! every route here, before any work is done).
+//!
+//! A revocation changes what the running server trusts before the answer
+//! goes out: [`apply_crl`] swaps the CRL served at `/crl/internal.crl`, the
+//! TLS configuration of the next handshake and the CRLs document
+//! verification uses. The same function applies a CRL the CLI wrote while
+//! the server runs (`run::watch_crl` notices the file).
+
+use super::Peer;
+use super::api::{Admin, AppState};
+use super::error::ApiError;
+use crate::admin::{self, CertView};
+use crate::pki::ca::Identity;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rustls::pki_types::CertificateRevocationListDer;
+use serde::Deserialize;
+use std::sync::Arc;
+use thiserror::Error;
+use time::OffsetDateTime;
+
+type St = State<Arc<AppState>>;
+
+/// Why a new CRL could not be put in force (the old one stays).
+#[derive(Debug, Error)]
+pub enum ApplyError {
+    #[error("the CRL is unusable: {0}")]
+    Crl(#[from] crate::pki::PkiError),
+    #[error("{0}")]
+    Tls(#[from] super::tls::TlsError),
+}
+
+/// The admin routes, merged into the API router.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/admin/certificates", get(list))
+        .route("/api/v1/admin/certificates/expiring", get(expiring))
+        .route("/api/v1/admin/certificates/{serial}", get(one))
+        .route("/api/v1/admin/certificates/{serial}/revoke", post(revoke))
+}
+
+/// An administrator, by name (the audit log's actor `admin:<name>`).
+/// Admission is [`Admin`]'s decision; this only adds the name.
+pub struct AdminName(pub String);
+
+impl FromRequestParts<Arc<AppState>> for AdminName {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &Arc<AppState>) -> Result<Self, ApiError> {
+        Admin::from_request_parts(parts, st).await?;
+        match parts.extensions.get::<Peer>().and_then(|p| p.identity.clone()) {
+            Some(Identity::Admin(name)) => Ok(AdminName(name)),
+            _ => Err(ApiError::Forbidden("this route needs an admin certificate".into())),
+        }
+    }
+}
+
+/// Runs administration work off the async runtime (it fsyncs and signs).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, admin::AdminError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
+async fn list(State(st): St, _: AdminName) -> Result<Json<Vec<CertView>>, ApiError> {
+    let store = st.exchange.store.clone();
+    Ok(Json(blocking(move || admin::list(store.as_ref(), OffsetDateTime::now_utc())).await?))
+}
+
+#[derive(Deserialize)]
+struct ExpiringQuery {
+    days: Option<u32>,
+}
+
+async fn expiring(
+    State(st): St,
+    _: AdminName,
+    Query(q): Query<ExpiringQuery>,
+) -> Result<Json<Vec<CertView>>, ApiError> {
+    let store = st.exchange.store.clone();
+    let days = q.days.unwrap_or(admin::EXPIRING_DAYS);
+    Ok(Json(blocking(move || admin::expiring(store.as_ref(), OffsetDateTime::now_utc(), days)).await?))
+}
+
+async fn one(State(st): St, _: AdminName, Path(serial): Path<String>) -> Result<Json<CertView>, ApiError> {
+    let store = st.exchange.store.clone();
+    Ok(Json(blocking(move || admin::find(store.as_ref(), &serial, OffsetDateTime::now_utc())).await?))
+}
+
+#[derive(Deserialize)]
+struct RevokeBody {
+    reason: String,
+}
+
+async fn revoke(
+    State(st): St,
+    AdminName(name): AdminName,
+    Path(serial): Path<String>,
+    Json(body): Json<RevokeBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let store = st.exchange.store.clone();
+    let dd = st.data.clone();
+    let actor = format!("admin:{name}");
+    let done = blocking(move || admin::revoke(store.as_ref(), &dd, &serial, &body.reason, &actor)).await?;
+    // In force before the answer: the caller may try the certificate next.
+    apply_crl(&st, done.crl.clone()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let view = admin::view(done.record, OffsetDateTime::now_utc());
+    Ok(Json(serde_json::json!({"certificate": view, "crl_number": done.crl_number})))
+}
+
+/// Puts `der` in force as the internal CA's CRL: the download, the TLS
+/// layer (next handshake) and document verification (next intake).
+/// Returns false when it is the CRL already in force. A CRL that does not
+/// parse, or that rustls refuses, changes nothing.
+pub fn apply_crl(st: &AppState, der: Vec<u8>) -> Result<bool, ApplyError> {
+    if st.crl.load().as_slice() == der.as_slice() {
+        return Ok(false);
+    }
+    let mut verify = (*st.exchange.verify.load_full()).clone();
+    verify.crls.replace(&der, "internal CA CRL")?;
+    st.tls.replace_crls(vec![CertificateRevocationListDer::from(der.clone())])?;
+    st.exchange.verify.store(Arc::new(verify));
+    st.crl.store(Arc::new(der));
+    Ok(true)
+}
