@@ -1,0 +1,368 @@
+//! Administration as an admin meets it: `vanthu serve` running, certificates
+//! issued and revoked with the CLI and the admin API, and the effect seen
+//! from outside — curl's next handshake refused, `openssl crl` reading the
+//! CRL served on the public listener, a document signed by a revoked key
+//! refused — all without restarting the server.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const DEPARTMENT: &str = "000.00.12.H29";
+const SCHOOL: &str = "001.20.12.H29";
+
+struct Server {
+    child: Child,
+    api: u16,
+    public: u16,
+    data: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn vanthu() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_vanthu"))
+}
+
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut cmd = vanthu();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--public-listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    // The Server guard kills and waits for the child on every path.
+    #[allow(clippy::zombie_processes)]
+    let mut child = cmd.spawn().expect("vanthu serve starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not say where it listens");
+        };
+        if let Some(rest) = line.strip_prefix("listening: https://127.0.0.1:") {
+            let api: u16 = rest.split(' ').next().unwrap().parse().unwrap();
+            let public: u16 =
+                line.split("http://127.0.0.1:").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+            std::thread::spawn(move || while rx.recv().is_ok() {});
+            return Server { child, api, public, data, dir };
+        }
+    }
+}
+
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl Server {
+    fn client(&self, name: &str) -> PathBuf {
+        self.data.join("clients").join(name)
+    }
+
+    /// curl over mutual TLS with the certificate in `client`; `Err` with
+    /// curl's message when the connection itself fails.
+    fn curl(&self, client: &Path, args: &[&str], path: &str) -> Result<Reply, String> {
+        let out_file = tempfile::NamedTempFile::new().unwrap();
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "60", "--cacert"])
+            .arg(self.data.join("pki/ca.cert.pem"))
+            .arg("--cert")
+            .arg(client.join("cert.pem"))
+            .arg("--key")
+            .arg(client.join("key.pem"))
+            .args(args)
+            .arg("-o")
+            .arg(out_file.path())
+            .args(["-w", "%{http_code}"])
+            .arg(format!("https://127.0.0.1:{}{path}", self.api))
+            .output()
+            .expect("curl runs");
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        let status = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+        Ok(Reply { status, body: std::fs::read(out_file.path()).unwrap() })
+    }
+
+    fn get(&self, client: &Path, path: &str) -> Reply {
+        self.curl(client, &[], path).unwrap()
+    }
+
+    fn post_json(&self, client: &Path, path: &str, body: &Value) -> Reply {
+        self.curl(
+            client,
+            &["-X", "POST", "-H", "content-type: application/json", "--data-binary", &body.to_string()],
+            path,
+        )
+        .unwrap()
+    }
+
+    /// The CRL served on the public listener, read by `openssl crl`.
+    fn served_crl_text(&self) -> String {
+        let der = self.dir.path().join("served.crl");
+        let out = Command::new("curl")
+            .args(["-sS", "-f", "-o"])
+            .arg(&der)
+            .arg(format!("http://127.0.0.1:{}/crl/internal.crl", self.public))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "CRL download: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("openssl")
+            .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
+            .arg(&der)
+            .arg("-CAfile")
+            .arg(self.data.join("pki/ca.cert.pem"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "openssl crl: {text}");
+        assert!(text.contains("verify OK"), "the CRL is signed by the internal CA: {text}");
+        text
+    }
+
+    fn cli(&self, args: &[&str]) -> Output {
+        let out = vanthu().args(args).arg("--data").arg(&self.data).output().unwrap();
+        assert!(
+            out.status.success(),
+            "vanthu {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Issues a unit client certificate with the CLI (the server runs) and
+    /// returns its directory and serial.
+    fn issue_unit(&self, unit: &str, name: &str) -> (PathBuf, String) {
+        let out_dir = self.dir.path().join(name);
+        let out = self.cli(&["cert", "issue", "--unit", unit, "--out", out_dir.to_str().unwrap()]);
+        let serial = openssl_serial(&out_dir.join("cert.pem"));
+        let said = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        assert!(said.contains(&serial.to_lowercase()), "the CLI names the serial: {said}");
+        (out_dir, serial)
+    }
+}
+
+/// The serial as openssl prints it (upper-case hex).
+fn openssl_serial(cert: &Path) -> String {
+    let out = Command::new("openssl").args(["x509", "-noout", "-serial", "-in"]).arg(cert).output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).trim().strip_prefix("serial=").unwrap().to_string()
+}
+
+/// Waits until `f` holds (the server watches the CRL file every second).
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what}: not within 10 s");
+}
+
+fn crl_number(text: &str) -> u64 {
+    let after = text.split("X509v3 CRL Number:").nth(1).expect("a CRL number");
+    let line = after.trim_start().lines().next().unwrap().trim();
+    line.parse().unwrap_or_else(|_| u64::from_str_radix(line.trim_start_matches("0x"), 16).unwrap())
+}
+
+#[test]
+fn a_revoked_certificate_is_refused_at_the_next_handshake_without_restart() {
+    let s = start();
+    let admin = s.client("admin");
+    let (school, school_serial) = s.issue_unit(SCHOOL, "school");
+    let (school2, school2_serial) = s.issue_unit(SCHOOL, "school2");
+    assert_eq!(s.get(&school, "/api/v1/inbox").status, 200, "a new certificate works at once");
+    assert_eq!(s.get(&school2, "/api/v1/inbox").status, 200);
+    let before = s.served_crl_text();
+    assert!(!before.contains(&school_serial), "not revoked yet: {before}");
+    let first_number = crl_number(&before);
+
+    // A unit certificate is refused by every admin route, before any work.
+    for (method, path) in [
+        ("GET", "/api/v1/admin/certificates".to_string()),
+        ("GET", "/api/v1/admin/certificates/expiring?days=30".to_string()),
+        ("GET", format!("/api/v1/admin/certificates/{school_serial}")),
+        ("POST", format!("/api/v1/admin/certificates/{school_serial}/revoke")),
+    ] {
+        let r = s
+            .curl(
+                &school2,
+                &[
+                    "-X",
+                    method,
+                    "-H",
+                    "content-type: application/json",
+                    "--data-binary",
+                    r#"{"reason":"keyCompromise"}"#,
+                ],
+                &path,
+            )
+            .unwrap();
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.text());
+    }
+    assert_eq!(s.get(&school, "/api/v1/inbox").status, 200, "the refused revocation changed nothing");
+
+    // The API: revoked, and in force before the answer.
+    let r = s.post_json(
+        &admin,
+        &format!("/api/v1/admin/certificates/{school_serial}/revoke"),
+        &serde_json::json!({"reason": "keyCompromise"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["certificate"]["status"], "revoked");
+    assert_eq!(v["certificate"]["reason"], "keyCompromise");
+    assert_eq!(v["certificate"]["identity"], format!("unit:{SCHOOL}"));
+    let refused = s.curl(&school, &[], "/api/v1/inbox");
+    assert!(refused.is_err(), "the revoked certificate still connects: {:?}", refused.map(|r| r.status));
+    assert_eq!(s.get(&school2, "/api/v1/inbox").status, 200, "another certificate of the same unit still works");
+    let text = s.served_crl_text();
+    assert!(text.contains(&school_serial), "the served CRL lists the serial: {text}");
+    assert!(text.contains("Key Compromise"), "with its reason: {text}");
+    assert!(crl_number(&text) > first_number, "a new CRL number: {text}");
+
+    // The same again is a conflict; nonsense is the caller's mistake.
+    let again = s.post_json(
+        &admin,
+        &format!("/api/v1/admin/certificates/{school_serial}/revoke"),
+        &serde_json::json!({"reason": "keyCompromise"}),
+    );
+    assert_eq!(again.status, 409, "{}", again.text());
+    let unknown = s.post_json(
+        &admin,
+        "/api/v1/admin/certificates/0badc0ffee/revoke",
+        &serde_json::json!({"reason": "superseded"}),
+    );
+    assert_eq!(unknown.status, 404, "{}", unknown.text());
+    let bad = s.post_json(
+        &admin,
+        &format!("/api/v1/admin/certificates/{school2_serial}/revoke"),
+        &serde_json::json!({"reason": "because"}),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    assert_eq!(s.get(&school2, "/api/v1/inbox").status, 200);
+
+    // The CLI, while the server runs: the server notices the new CRL file.
+    let number_before_cli = crl_number(&s.served_crl_text());
+    let out = s.cli(&["cert", "revoke", "--serial", &school2_serial, "--reason", "superseded"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("revoked"));
+    eventually("the CLI's revocation refused at the handshake", || s.curl(&school2, &[], "/api/v1/inbox").is_err());
+    let text = s.served_crl_text();
+    assert!(text.contains(&school2_serial) && text.contains(&school_serial), "both serials listed: {text}");
+    assert!(text.contains("Superseded"), "{text}");
+    assert!(crl_number(&text) > number_before_cli, "{text}");
+    assert_eq!(s.get(&s.client(DEPARTMENT), "/api/v1/inbox").status, 200, "other units are not affected");
+
+    // The registry says so, on the API and the CLI.
+    let list = s.get(&admin, "/api/v1/admin/certificates").json();
+    let status_of = |serial: &str| {
+        list.as_array().unwrap().iter().find(|c| c["serial"].as_str().unwrap().eq_ignore_ascii_case(serial)).unwrap()["status"].clone()
+    };
+    assert_eq!(status_of(&school_serial), "revoked");
+    assert_eq!(status_of(&school2_serial), "revoked");
+    let out = s.cli(&["cert", "list", "--json"]);
+    let cli_list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cli_list.as_array().unwrap().len(), list.as_array().unwrap().len());
+    let kinds: Vec<&str> = cli_list.as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    for k in ["server", "tsa", "receipts", "organisation", "client", "person"] {
+        assert!(kinds.contains(&k), "init registered its {k} certificate: {kinds:?}");
+    }
+
+    // Every admin action is in the audit log, and the chain holds.
+    let out = s.cli(&["audit", "verify"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+}
+
+#[test]
+fn verification_uses_the_new_crl_and_expiry_is_reported() {
+    let s = start();
+    let admin = s.client("admin");
+    let dept = s.client(DEPARTMENT);
+
+    // The sample's signer signs the notice once more, without a timestamp:
+    // nothing proves that signature predates a revocation.
+    let twice = s.dir.path().join("twice.pdf");
+    let sample = s.data.join("sample");
+    s.cli_plain(&[
+        "sign",
+        "--key",
+        sample.join("signer.key.pem").to_str().unwrap(),
+        "--cert",
+        sample.join("signer.cert.pem").to_str().unwrap(),
+        "--chain",
+        s.data.join("pki/ca.cert.pem").to_str().unwrap(),
+        sample.join("notice-610.pdf").to_str().unwrap(),
+        twice.to_str().unwrap(),
+    ]);
+    let signer_serial = openssl_serial(&sample.join("signer.cert.pem"));
+    let r = s.post_json(
+        &admin,
+        &format!("/api/v1/admin/certificates/{signer_serial}/revoke"),
+        &serde_json::json!({"reason": "keyCompromise"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let header = std::fs::read_to_string(sample.join("notice-610.header.json")).unwrap();
+    let h = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(h.path(), header).unwrap();
+    let reply = s
+        .curl(
+            &dept,
+            &["-F", &format!("header=<{}", h.path().display()), "-F", &format!("document=@{}", twice.display())],
+            "/api/v1/documents",
+        )
+        .unwrap();
+    assert_eq!(reply.status, 422, "a signature by a revoked key is refused: {}", reply.text());
+    assert!(reply.text().contains("revoked"), "{}", reply.text());
+
+    // Expiry: everything init issued is valid for 825 days.
+    let soon = s.get(&admin, "/api/v1/admin/certificates/expiring?days=30").json();
+    assert_eq!(soon.as_array().unwrap().len(), 0, "{soon}");
+    let later = s.get(&admin, "/api/v1/admin/certificates/expiring?days=900").json();
+    let all = s.get(&admin, "/api/v1/admin/certificates").json();
+    assert_eq!(later.as_array().unwrap().len(), all.as_array().unwrap().len() - 1, "all but the revoked one");
+    let out = s.cli(&["cert", "expiring", "--days", "900"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("{} certificate(s)", all.as_array().unwrap().len() - 1))
+    );
+    let metrics = s.get(&admin, "/metrics").text();
+    assert!(metrics.contains("vanthu_certificates_expiring 0"), "{metrics}");
+}
+
+impl Server {
+    /// A vanthu command that takes no `--data`.
+    fn cli_plain(&self, args: &[&str]) {
+        let out = vanthu().args(args).output().unwrap();
+        assert!(out.status.success(), "vanthu {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
