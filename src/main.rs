@@ -88,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         cmd: CertCmd,
     },
+    /// The internal CA itself.
+    Ca {
+        #[command(subcommand)]
+        cmd: CaCmd,
+    },
     /// The gateway's hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -189,6 +194,24 @@ enum CertCmd {
         /// JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CaCmd {
+    /// The current CA and the earlier ones still trusted: subject, serial, validity,
+    /// SHA-256 fingerprint, CRL number, certificates issued.
+    Show {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A new CA key and certificate; what the old CA issued stays valid until it
+    /// expires, and both are trusted meanwhile (a running server picks it up).
+    Rotate {
+        #[command(flatten)]
+        gw: GatewayArgs,
     },
 }
 
@@ -367,6 +390,8 @@ fn main() -> ExitCode {
         Command::Cert { cmd: CertCmd::Revoke { gw, serial, reason } } => run_cert_revoke(&gw, &serial, &reason),
         Command::Cert { cmd: CertCmd::List { gw, json } } => run_cert_list(&gw, None, json),
         Command::Cert { cmd: CertCmd::Expiring { gw, days, json } } => run_cert_list(&gw, Some(days), json),
+        Command::Ca { cmd: CaCmd::Show { gw, json } } => run_ca_show(&gw, json),
+        Command::Ca { cmd: CaCmd::Rotate { gw } } => run_ca_rotate(&gw),
         Command::Audit { cmd: AuditCmd::Verify { gw } } => run_audit_verify(&gw),
         Command::Directory { cmd: DirectoryCmd::List { gw, json } } => run_directory_list(&gw, json),
         Command::Directory { cmd: DirectoryCmd::Generate { out } } => run_directory_generate(&out),
@@ -774,6 +799,44 @@ fn run_cert_revoke(gw: &GatewayArgs, serial: &str, reason: &str) -> Result<i32, 
         done.crl_number,
         dd.pki("crl.der").display()
     );
+    Ok(exit_code::VALID)
+}
+
+fn print_ca(c: &vanthu::admin::ca::CaView) {
+    println!(
+        "{}: {}\n  serial {}\n  valid {} to {}\n  sha256 {}\n  CRL number {}; issued: {} valid, {} revoked",
+        if c.current { "current CA" } else { "earlier CA (trusted until what it issued expires)" },
+        c.subject,
+        c.serial,
+        c.not_before,
+        c.not_after,
+        c.sha256,
+        c.crl_number,
+        c.valid,
+        c.revoked
+    );
+}
+
+fn run_ca_show(gw: &GatewayArgs, json: bool) -> Result<i32, String> {
+    let cfg = gateway_config(gw)?;
+    let dd = vanthu::datadir::DataDir::new(&cfg.data);
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let cas = vanthu::admin::ca::show(&store, &dd).map_err(|e| e.to_string())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&cas).map_err(|e| e.to_string())?);
+    } else {
+        cas.iter().for_each(print_ca);
+    }
+    Ok(exit_code::VALID)
+}
+
+fn run_ca_rotate(gw: &GatewayArgs) -> Result<i32, String> {
+    let cfg = gateway_config(gw)?;
+    let dd = vanthu::datadir::DataDir::new(&cfg.data);
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let c = vanthu::admin::ca::rotate(&store, &dd, CLI_ACTOR).map_err(|e| e.to_string())?;
+    println!("rotated: new certificates come from the new CA; earlier ones stay valid until they expire");
+    print_ca(&c);
     Ok(exit_code::VALID)
 }
 

@@ -91,9 +91,11 @@ impl Server {
     /// curl's message when the connection itself fails.
     fn curl(&self, client: &Path, args: &[&str], path: &str) -> Result<Reply, String> {
         let out_file = tempfile::NamedTempFile::new().unwrap();
+        // The client's own CA file: after a rotation it holds both CAs (the
+        // server's certificate still comes from the first).
         let out = Command::new("curl")
             .args(["-sS", "--max-time", "60", "--cacert"])
-            .arg(self.data.join("pki/ca.cert.pem"))
+            .arg(client.join("ca.pem"))
             .arg("--cert")
             .arg(client.join("cert.pem"))
             .arg("--key")
@@ -350,10 +352,13 @@ fn verification_uses_the_new_crl_and_expiry_is_reported() {
     assert_eq!(soon.as_array().unwrap().len(), 0, "{soon}");
     let later = s.get(&admin, "/api/v1/admin/certificates/expiring?days=900").json();
     let all = s.get(&admin, "/api/v1/admin/certificates").json();
-    assert_eq!(later.as_array().unwrap().len(), all.as_array().unwrap().len() - 1, "all but the revoked one");
+    // All but the revoked signer and the CA itself (valid for ten years).
+    let kinds: Vec<&str> = later.as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(later.as_array().unwrap().len(), all.as_array().unwrap().len() - 2, "{kinds:?}");
+    assert!(!kinds.contains(&"ca") && !kinds.contains(&"person"), "{kinds:?}");
     let out = s.cli(&["cert", "expiring", "--days", "900"]);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains(&format!("{} certificate(s)", all.as_array().unwrap().len() - 1))
+        String::from_utf8_lossy(&out.stdout).contains(&format!("{} certificate(s)", all.as_array().unwrap().len() - 2))
     );
     let metrics = s.get(&admin, "/metrics").text();
     assert!(metrics.contains("vanthu_certificates_expiring 0"), "{metrics}");
@@ -365,4 +370,87 @@ impl Server {
         let out = vanthu().args(args).output().unwrap();
         assert!(out.status.success(), "vanthu {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+#[test]
+fn rotating_the_ca_keeps_issued_certificates_working_and_new_ones_chain_to_the_new_ca() {
+    let s = start();
+    let admin = s.client("admin");
+    let dept = s.client(DEPARTMENT);
+    let (old_school, old_serial) = s.issue_unit(SCHOOL, "old");
+    let old_ca = s.dir.path().join("old-ca.pem");
+    std::fs::copy(s.data.join("pki/ca.cert.pem"), &old_ca).unwrap();
+
+    // The CLI rotates while the server runs.
+    let out = s.cli(&["ca", "rotate"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("vanthu internal CA 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let (new_school, new_serial) = s.issue_unit(SCHOOL, "new");
+    let verify_with = |ca: &Path| {
+        Command::new("openssl")
+            .args(["verify", "-CAfile"])
+            .arg(ca)
+            .arg(new_school.join("cert.pem"))
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(verify_with(&s.data.join("pki/ca.cert.pem")), "the new certificate chains to the new CA");
+    assert!(!verify_with(&old_ca), "and not to the old one");
+    eventually("the server trusts the new CA", || {
+        s.curl(&new_school, &[], "/api/v1/inbox").is_ok_and(|r| r.status == 200)
+    });
+    assert_eq!(s.get(&old_school, "/api/v1/inbox").status, 200, "a certificate of the old CA still works");
+    assert_eq!(s.get(&dept, "/api/v1/inbox").status, 200, "so do those made at init");
+
+    let cas = s.get(&admin, "/api/v1/admin/ca").json();
+    let cas = cas.as_array().unwrap();
+    assert_eq!(cas.len(), 2, "{cas:?}");
+    assert_eq!(cas[0]["current"], true);
+    assert!(cas[0]["subject"].as_str().unwrap().contains("vanthu internal CA 2"));
+    assert_eq!(cas[1]["current"], false);
+    assert!(cas[1]["valid"].as_u64().unwrap() >= 8, "what the old CA issued is still valid: {cas:?}");
+
+    // A document signed under the old CA still verifies; the seal applies.
+    let header = std::fs::read_to_string(s.data.join("sample/notice-610.header.json")).unwrap();
+    let h = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(h.path(), header).unwrap();
+    let pdf = s.data.join("sample/notice-610.pdf");
+    let reply = s
+        .curl(
+            &dept,
+            &["-F", &format!("header=<{}", h.path().display()), "-F", &format!("document=@{}", pdf.display())],
+            "/api/v1/documents",
+        )
+        .unwrap();
+    assert_eq!(reply.status, 201, "{}", reply.text());
+
+    // Revocation works for both generations: each CA's own CRL lists it.
+    for serial in [&old_serial, &new_serial] {
+        let r = s.post_json(
+            &admin,
+            &format!("/api/v1/admin/certificates/{serial}/revoke"),
+            &serde_json::json!({"reason": "affiliationChanged"}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    assert!(s.curl(&old_school, &[], "/api/v1/inbox").is_err(), "revoked under the old CA: refused");
+    assert!(s.curl(&new_school, &[], "/api/v1/inbox").is_err(), "revoked under the new CA: refused");
+    assert_eq!(s.get(&dept, "/api/v1/inbox").status, 200);
+    let served = s.served_crl_text();
+    assert!(served.contains(&new_serial) && !served.contains(&old_serial), "the served CRL is the new CA's: {served}");
+    let previous = std::fs::read_dir(s.data.join("pki/previous")).unwrap().next().unwrap().unwrap().path();
+    let out = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
+        .arg(previous.join("crl.der"))
+        .arg("-CAfile")
+        .arg(&old_ca)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("verify OK") && text.contains(&old_serial), "the old CA's CRL lists it: {text}");
 }

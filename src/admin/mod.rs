@@ -18,6 +18,8 @@
 //!
 //! No sockets here: the store trait and files of the data directory only.
 
+pub mod ca;
+
 use crate::audit::{Action, Event};
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError, InitSummary, write_file};
@@ -53,6 +55,8 @@ pub enum AdminError {
     CrlNumber { path: String, content: String },
     #[error("the CRL number cannot grow any further")]
     CrlNumberExhausted,
+    #[error("no CA of this data directory is {0:?} (its files under pki/previous/ are gone)")]
+    UnknownIssuer(String),
 }
 
 /// The revocation reasons an administrator may give (RFC 5280 §5.3.1), by
@@ -127,6 +131,7 @@ pub fn record_of(kind: &str, der: &[u8]) -> Result<CertRecord, AdminError> {
         serial: normalize_serial(&serial)?,
         kind: kind.to_string(),
         subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
         identity,
         not_before: rfc3339(cert.validity().not_before.to_datetime()),
         not_after: rfc3339(cert.validity().not_after.to_datetime()),
@@ -174,7 +179,10 @@ pub fn init(cfg: &Config) -> Result<InitSummary, AdminError> {
     let summary = crate::datadir::init(cfg)?;
     if summary.created {
         let store = open_store(cfg)?;
-        let issued: Vec<(&str, &[u8])> = summary.issued.iter().map(|(k, d)| (*k, d.as_slice())).collect();
+        let dd = DataDir::new(&cfg.data);
+        let ca_der = ca::slots(&dd)?.first().map(|s| s.cert_der(&dd)).transpose()?.unwrap_or_default();
+        let mut issued: Vec<(&str, &[u8])> = vec![("ca", ca_der.as_slice())];
+        issued.extend(summary.issued.iter().map(|(k, d)| (*k, d.as_slice())));
         register(&store, &issued, "system")?;
     }
     Ok(summary)
@@ -193,6 +201,9 @@ pub fn issue_client(
     let ca = dd.ca()?;
     let store = open_store(cfg)?;
     let issued = crate::datadir::issue_client(&ca, identity, display_name, out)?;
+    // Every CA, not only the one that issued: the server's own certificate
+    // may come from an earlier CA after a rotation.
+    write_file(&out.join("ca.pem"), ca::bundle_pem(&dd)?.as_bytes(), false)?;
     let mut records = register(&store, &[("client", &issued.cert_der)], actor)?;
     records.pop().ok_or(AdminError::Store(StoreError::Corrupt("registration returned nothing")))
 }
@@ -269,6 +280,8 @@ pub fn revoke(store: &dyn Store, dd: &DataDir, serial: &str, reason: &str, actor
     let serial = normalize_serial(serial)?;
     let reason = parse_reason(reason)?;
     let _lock = CrlLock::take(dd)?;
+    let known = store.certificate(&serial)?.ok_or_else(|| StoreError::NoCertificate(serial.clone()))?;
+    let slot = issuer_slot(dd, &known.issuer)?;
     let now = OffsetDateTime::now_utc();
     let at = rfc3339(now);
     let change = Change {
@@ -283,24 +296,44 @@ pub fn revoke(store: &dyn Store, dd: &DataDir, serial: &str, reason: &str, actor
         ..Change::default()
     };
     store.commit(change, &|_| Ok(Vec::new()))?;
-    let (crl, crl_number) = write_crl(store, dd, now)?;
+    let (crl, crl_number) = write_crl(store, dd, &slot, now)?;
     let record = store.certificate(&serial)?.ok_or_else(|| StoreError::NoCertificate(serial.clone()))?;
     Ok(Revoked { record, crl, crl_number })
 }
 
-/// Re-issues the CRL from the registry (a new number), e.g. before the
-/// current one runs out.
-pub fn reissue_crl(store: &dyn Store, dd: &DataDir) -> Result<(Vec<u8>, u64), AdminError> {
+/// The CA (current or earlier) that issued certificates of `issuer`.
+fn issuer_slot(dd: &DataDir, issuer: &str) -> Result<ca::CaSlot, AdminError> {
+    for slot in ca::slots(dd)? {
+        if slot.subject(dd)? == issuer {
+            return Ok(slot);
+        }
+    }
+    Err(AdminError::UnknownIssuer(issuer.to_string()))
+}
+
+/// Re-issues every CA's CRL from the registry (new numbers), e.g. before
+/// the ones in force run out.
+pub fn reissue_crls(store: &dyn Store, dd: &DataDir) -> Result<(), AdminError> {
     let _lock = CrlLock::take(dd)?;
-    write_crl(store, dd, OffsetDateTime::now_utc())
+    let now = OffsetDateTime::now_utc();
+    for slot in ca::slots(dd)? {
+        write_crl(store, dd, &slot, now)?;
+    }
+    Ok(())
 }
 
 /// Builds the CRL of every revoked certificate with the next number and
 /// writes it atomically (temp file, fsync, rename): a reader — the server's
 /// watcher, `/crl/internal.crl` — sees the old list or the new one, never
 /// half of it.
-fn write_crl(store: &dyn Store, dd: &DataDir, now: OffsetDateTime) -> Result<(Vec<u8>, u64), AdminError> {
-    let number_path = dd.pki("crl.number");
+fn write_crl(
+    store: &dyn Store,
+    dd: &DataDir,
+    slot: &ca::CaSlot,
+    now: OffsetDateTime,
+) -> Result<(Vec<u8>, u64), AdminError> {
+    let number_path = slot.number_path();
+    let issuer = slot.subject(dd)?;
     let text = dd.read_text(&number_path).unwrap_or_default();
     let current: u64 = if text.trim().is_empty() {
         0
@@ -312,7 +345,7 @@ fn write_crl(store: &dyn Store, dd: &DataDir, now: OffsetDateTime) -> Result<(Ve
     let number = current.checked_add(1).ok_or(AdminError::CrlNumberExhausted)?;
     let mut revoked = Vec::new();
     for c in store.certificates()? {
-        if c.status != "revoked" {
+        if c.status != "revoked" || c.issuer != issuer {
             continue;
         }
         let at = c
@@ -322,12 +355,11 @@ fn write_crl(store: &dyn Store, dd: &DataDir, now: OffsetDateTime) -> Result<(Ve
             .ok_or(StoreError::Corrupt("a revoked certificate without a revocation time"))?;
         revoked.push((c.serial.clone(), at, c.reason.as_deref().and_then(reason_code)));
     }
-    let ca = dd.ca()?;
-    let der = ca.crl(&revoked, number, now, CRL_VALIDITY)?;
+    let der = slot.load(dd)?.crl(&revoked, number, now, CRL_VALIDITY)?;
     // The number first, then the list: a crash in between leaves a number
     // ahead of the list, never a list whose number is reused.
     write_file(&number_path, number.to_string().as_bytes(), false)?;
-    write_file(&dd.pki("crl.der"), &der, false)?;
+    write_file(&slot.crl_path(), &der, false)?;
     Ok((der, number))
 }
 

@@ -11,13 +11,14 @@
 use super::Peer;
 use super::api::{Admin, AppState};
 use super::error::ApiError;
+use crate::admin::ca::{CaView, InternalPki};
 use crate::admin::{self, CertView};
 use crate::pki::ca::Identity;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rustls::pki_types::CertificateRevocationListDer;
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer};
 use serde::Deserialize;
 use std::sync::Arc;
 use thiserror::Error;
@@ -41,6 +42,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/admin/certificates/expiring", get(expiring))
         .route("/api/v1/admin/certificates/{serial}", get(one))
         .route("/api/v1/admin/certificates/{serial}/revoke", post(revoke))
+        .route("/api/v1/admin/ca", get(ca_show))
+        .route("/api/v1/admin/ca/rotate", post(ca_rotate))
 }
 
 /// An administrator, by name (the audit log's actor `admin:<name>`).
@@ -108,25 +111,62 @@ async fn revoke(
     let store = st.exchange.store.clone();
     let dd = st.data.clone();
     let actor = format!("admin:{name}");
-    let done = blocking(move || admin::revoke(store.as_ref(), &dd, &serial, &body.reason, &actor)).await?;
+    let (done, pki) = blocking(move || {
+        let done = admin::revoke(store.as_ref(), &dd, &serial, &body.reason, &actor)?;
+        Ok((done, admin::ca::internal_pki(&dd)?))
+    })
+    .await?;
     // In force before the answer: the caller may try the certificate next.
-    apply_crl(&st, done.crl.clone()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    apply_internal(&st, &pki).map_err(|e| ApiError::Internal(e.to_string()))?;
     let view = admin::view(done.record, OffsetDateTime::now_utc());
     Ok(Json(serde_json::json!({"certificate": view, "crl_number": done.crl_number})))
 }
 
-/// Puts `der` in force as the internal CA's CRL: the download, the TLS
-/// layer (next handshake) and document verification (next intake).
-/// Returns false when it is the CRL already in force. A CRL that does not
-/// parse, or that rustls refuses, changes nothing.
-pub fn apply_crl(st: &AppState, der: Vec<u8>) -> Result<bool, ApplyError> {
-    if st.crl.load().as_slice() == der.as_slice() {
-        return Ok(false);
-    }
+/// Puts the internal CAs and their CRLs in force: the CRL download, the
+/// TLS layer (next handshake) and document verification (next intake).
+/// Material that does not parse, or that rustls refuses, changes nothing.
+///
+/// Document trust follows the configuration read at start: the internal
+/// CAs are anchors only if they were then (`trust_internal_ca`), which
+/// shows as one of them being an anchor now.
+pub fn apply_internal(st: &AppState, pki: &InternalPki) -> Result<(), ApplyError> {
     let mut verify = (*st.exchange.verify.load_full()).clone();
-    verify.crls.replace(&der, "internal CA CRL")?;
-    st.tls.replace_crls(vec![CertificateRevocationListDer::from(der.clone())])?;
+    for der in &pki.crls {
+        verify.crls.replace(der, "internal CA CRL")?;
+    }
+    let anchors: Vec<Vec<u8>> = verify.trust.anchors().map(<[u8]>::to_vec).collect();
+    if pki.cas.iter().any(|c| anchors.contains(c)) {
+        for ca in pki.cas.iter().filter(|c| !anchors.contains(c)) {
+            verify.trust.add_pem(ca, "internal CA")?;
+        }
+    }
+    st.tls.replace_internal(
+        pki.cas.iter().map(|d| CertificateDer::from(d.clone())).collect(),
+        pki.crls.iter().map(|d| CertificateRevocationListDer::from(d.clone())).collect(),
+    )?;
     st.exchange.verify.store(Arc::new(verify));
-    st.crl.store(Arc::new(der));
-    Ok(true)
+    if let Some(current) = pki.current_crl() {
+        st.crl.store(Arc::new(current.to_vec()));
+    }
+    Ok(())
+}
+
+async fn ca_show(State(st): St, _: AdminName) -> Result<Json<Vec<CaView>>, ApiError> {
+    let store = st.exchange.store.clone();
+    let dd = st.data.clone();
+    Ok(Json(blocking(move || admin::ca::show(store.as_ref(), &dd)).await?))
+}
+
+async fn ca_rotate(State(st): St, AdminName(name): AdminName) -> Result<Json<CaView>, ApiError> {
+    let store = st.exchange.store.clone();
+    let dd = st.data.clone();
+    let actor = format!("admin:{name}");
+    let (view, pki) = blocking(move || {
+        let view = admin::ca::rotate(store.as_ref(), &dd, &actor)?;
+        Ok((view, admin::ca::internal_pki(&dd)?))
+    })
+    .await?;
+    // Both CAs trusted from the next handshake on.
+    apply_internal(&st, &pki).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(view))
 }

@@ -138,7 +138,8 @@ fn admin_error(e: crate::admin::AdminError) -> (StatusCode, serde_json::Value) {
         | AdminError::BadCertificate(_)
         | AdminError::Io { .. }
         | AdminError::CrlNumber { .. }
-        | AdminError::CrlNumberExhausted => {
+        | AdminError::CrlNumberExhausted
+        | AdminError::UnknownIssuer(_) => {
             tracing::error!(error = %message, "internal error");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,

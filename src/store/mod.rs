@@ -136,6 +136,9 @@ pub struct CertRecord {
     pub kind: String,
     /// The subject, as text (RFC 4514 order).
     pub subject: String,
+    /// The issuing CA's subject, as text: which CA's CRL lists it once
+    /// revoked (after a rotation, two CAs issue).
+    pub issuer: String,
     /// The vanthu identity in its subjectAltName (`unit:<organ id>`,
     /// `admin:<name>`), for client certificates.
     pub identity: Option<String>,

@@ -81,6 +81,7 @@ CREATE TABLE certificates (
     serial TEXT NOT NULL PRIMARY KEY,
     kind TEXT NOT NULL,
     subject TEXT NOT NULL,
+    issuer TEXT NOT NULL,
     identity TEXT,
     not_before TEXT NOT NULL,
     not_after TEXT NOT NULL,
@@ -226,19 +227,20 @@ fn head_of(conn: &Connection) -> Result<Head, StoreError> {
     }
 }
 
-const CERT_COLUMNS: &str = "serial, kind, subject, identity, not_before, not_after, status, revoked_at, reason";
+const CERT_COLUMNS: &str = "serial, kind, subject, issuer, identity, not_before, not_after, status, revoked_at, reason";
 
 fn cert_from_row(r: &Row<'_>) -> rusqlite::Result<CertRecord> {
     Ok(CertRecord {
         serial: r.get(0)?,
         kind: r.get(1)?,
         subject: r.get(2)?,
-        identity: r.get(3)?,
-        not_before: r.get(4)?,
-        not_after: r.get(5)?,
-        status: r.get(6)?,
-        revoked_at: r.get(7)?,
-        reason: r.get(8)?,
+        issuer: r.get(3)?,
+        identity: r.get(4)?,
+        not_before: r.get(5)?,
+        not_after: r.get(6)?,
+        status: r.get(7)?,
+        revoked_at: r.get(8)?,
+        reason: r.get(9)?,
     })
 }
 
@@ -250,12 +252,13 @@ fn apply_certificate(tx: &rusqlite::Transaction<'_>, c: &CertChange) -> Result<(
             tx.execute(
                 &format!(
                     "INSERT INTO certificates ({CERT_COLUMNS}, issued_seq) \
-                     SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9, COALESCE(MAX(issued_seq), 0) + 1 FROM certificates"
+                     SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10, COALESCE(MAX(issued_seq), 0) + 1 FROM certificates"
                 ),
                 params![
                     r.serial,
                     r.kind,
                     r.subject,
+                    r.issuer,
                     r.identity,
                     r.not_before,
                     r.not_after,
