@@ -6,6 +6,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use vanthu::admin::Subject;
 use vanthu::cms::tsa::{LocalTsa, Timestamper};
 use vanthu::cms::tsa_client::HttpTsa;
 use vanthu::exit_code;
@@ -150,7 +151,9 @@ struct GatewayArgs {
 
 #[derive(Subcommand)]
 enum CertCmd {
-    /// Issue a client certificate for a unit (or an admin) from the internal CA.
+    /// Issue a certificate from the internal CA: a unit's TLS client certificate
+    /// (--unit), an admin's (--admin), a person's signing certificate (--person
+    /// --position --unit) or an organisation's (--organisation --unit).
     Issue {
         #[command(flatten)]
         gw: GatewayArgs,
@@ -160,6 +163,21 @@ enum CertCmd {
         /// Issue an admin certificate with this name instead.
         #[arg(long, value_name = "NAME")]
         admin: Option<String>,
+        /// A person's signing certificate (nonRepudiation + digitalSignature) for this name, of --unit.
+        #[arg(long, value_name = "NAME", requires = "position", conflicts_with = "organisation")]
+        person: Option<String>,
+        /// The person's position (with --person).
+        #[arg(long, value_name = "TEXT")]
+        position: Option<String>,
+        /// The organisation signing certificate (seal) of --unit.
+        #[arg(long)]
+        organisation: bool,
+        /// Key to generate: p256 (default) or rsa2048.
+        #[arg(long, value_name = "TYPE", conflicts_with = "csr")]
+        key_type: Option<String>,
+        /// Certify the key of this CSR (PEM) instead of generating one; no key.pem is written.
+        #[arg(long, value_name = "FILE")]
+        csr: Option<PathBuf>,
         /// Where to write cert.pem, key.pem and ca.pem.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
@@ -386,7 +404,10 @@ fn main() -> ExitCode {
         }
         Command::Serve { gw, listen, public_listen, trust, crl } => run_serve(&gw, listen, public_listen, trust, crl),
         Command::Init { gw } => run_init(&gw),
-        Command::Cert { cmd: CertCmd::Issue { gw, unit, admin, out } } => run_cert_issue(&gw, unit, admin, &out),
+        Command::Cert {
+            cmd: CertCmd::Issue { gw, unit, admin, person, position, organisation, key_type, csr, out },
+        } => issue_subject(unit, admin, person, position, organisation)
+            .and_then(|subject| run_cert_issue(&gw, subject, key_type, csr, &out)),
         Command::Cert { cmd: CertCmd::Revoke { gw, serial, reason } } => run_cert_revoke(&gw, &serial, &reason),
         Command::Cert { cmd: CertCmd::List { gw, json } } => run_cert_list(&gw, None, json),
         Command::Cert { cmd: CertCmd::Expiring { gw, days, json } } => run_cert_list(&gw, Some(days), json),
@@ -761,24 +782,58 @@ fn run_serve(
     Ok(exit_code::VALID)
 }
 
-fn run_cert_issue(gw: &GatewayArgs, unit: Option<String>, admin: Option<String>, out: &Path) -> Result<i32, String> {
-    use vanthu::pki::ca::Identity;
+/// Which certificate `cert issue` makes, from its flags.
+fn issue_subject(
+    unit: Option<String>,
+    admin: Option<String>,
+    person: Option<String>,
+    position: Option<String>,
+    organisation: bool,
+) -> Result<Subject, String> {
+    Ok(match (unit, admin, person) {
+        (_, Some(name), _) => Subject::Admin { name },
+        (Some(unit), None, Some(name)) => Subject::Person { name, position: position.unwrap_or_default(), unit },
+        (Some(unit), None, None) if organisation => Subject::Organisation { unit },
+        (Some(unit), None, None) => Subject::Unit { unit },
+        (None, None, _) => return Err("cert issue: give --unit ORGAN_ID or --admin NAME".into()),
+    })
+}
+
+fn run_cert_issue(
+    gw: &GatewayArgs,
+    subject: Subject,
+    key_type: Option<String>,
+    csr: Option<PathBuf>,
+    out: &Path,
+) -> Result<i32, String> {
     let cfg = gateway_config(gw)?;
-    let (identity, name) = match (unit, admin) {
-        (Some(u), _) => {
-            let id = vanthu::directory::OrganId::parse(&u).map_err(|e| e.to_string())?;
-            let dir = vanthu::directory::Directory::from_json(
-                &std::fs::read(cfg.directory_path()).map_err(|e| format!("{}: {e}", cfg.directory_path().display()))?,
-            )
-            .map_err(|e| e.to_string())?;
-            let unit = dir.unit(&id).ok_or_else(|| format!("unit {u} is not in the directory"))?;
-            (Identity::Unit(u.clone()), unit.name.clone())
-        }
-        (None, Some(a)) => (Identity::Admin(a.clone()), format!("vanthu admin {a}")),
-        (None, None) => return Err("cert issue: give --unit ORGAN_ID or --admin NAME".into()),
+    let dd = vanthu::datadir::DataDir::new(&cfg.data);
+    let directory = vanthu::directory::Directory::from_json(&read(&cfg.directory_path())?)
+        .map_err(|e| format!("{}: {e}", cfg.directory_path().display()))?;
+    let key = match csr {
+        Some(p) => vanthu::admin::KeySource::Csr(String::from_utf8_lossy(&read(&p)?).into_owned()),
+        None => vanthu::admin::KeySource::Generate(
+            vanthu::admin::parse_key_type(key_type.as_deref().unwrap_or("p256")).map_err(|e| e.to_string())?,
+        ),
     };
-    let issued = vanthu::admin::issue_client(&cfg, identity, &name, out, CLI_ACTOR).map_err(|e| e.to_string())?;
-    println!("issued {name} (serial {}): {}/cert.pem, key.pem, ca.pem", issued.serial, out.display());
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let issued = vanthu::admin::issue(&store, &dd, &directory, &subject, &key, CLI_ACTOR).map_err(|e| e.to_string())?;
+    let write = |name: &str, data: &str, secret: bool| {
+        vanthu::datadir::write_file(&out.join(name), data.as_bytes(), secret).map_err(|e| e.to_string())
+    };
+    write("cert.pem", &issued.certificate_pem, false)?;
+    if let Some(k) = &issued.private_key_pem {
+        write("key.pem", k, true)?;
+    }
+    write("ca.pem", &issued.ca_pem, false)?;
+    println!(
+        "issued {} (serial {}, {}): {}/cert.pem{}, ca.pem",
+        issued.certificate.subject,
+        issued.certificate.serial,
+        issued.certificate.kind,
+        out.display(),
+        if issued.private_key_pem.is_some() { ", key.pem" } else { "" }
+    );
     Ok(exit_code::VALID)
 }
 

@@ -23,7 +23,8 @@ pub mod ca;
 use crate::audit::{Action, Event};
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError, InitSummary, write_file};
-use crate::pki::ca::Identity;
+use crate::directory::{Directory, OrganId};
+use crate::pki::ca::{Identity, KeyType, Profile};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{CertChange, CertRecord, Change, Store, StoreError};
 use rcgen::RevocationReason;
@@ -57,6 +58,10 @@ pub enum AdminError {
     CrlNumberExhausted,
     #[error("no CA of this data directory is {0:?} (its files under pki/previous/ are gone)")]
     UnknownIssuer(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("unit {0} is not in the directory")]
+    UnknownUnit(String),
 }
 
 /// The revocation reasons an administrator may give (RFC 5280 §5.3.1), by
@@ -188,24 +193,127 @@ pub fn init(cfg: &Config) -> Result<InitSummary, AdminError> {
     Ok(summary)
 }
 
-/// `vanthu cert issue`: a client certificate for `identity` written to
-/// `out` (cert.pem, key.pem, ca.pem), registered in the store.
-pub fn issue_client(
-    cfg: &Config,
-    identity: Identity,
-    display_name: &str,
-    out: &std::path::Path,
+/// What an administrator asks a certificate for.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Subject {
+    /// A unit's TLS client certificate (its organ id in the SAN URI).
+    Unit { unit: String },
+    /// An administrator's TLS client certificate.
+    Admin { name: String },
+    /// A person's document-signing certificate.
+    Person { name: String, position: String, unit: String },
+    /// An organisation's document-signing certificate (its seal).
+    Organisation { unit: String },
+}
+
+/// Where the certificate's key comes from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// vanthu generates it and hands it out once; it keeps no copy.
+    Generate(KeyType),
+    /// The holder's certificate signing request (PEM); the key never
+    /// leaves the holder.
+    Csr(String),
+}
+
+/// Parses a key type name (`p256`, `rsa2048`).
+pub fn parse_key_type(s: &str) -> Result<KeyType, AdminError> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "p256" | "p-256" | "ec" => Ok(KeyType::P256),
+        "rsa2048" | "rsa" | "rsa-2048" => Ok(KeyType::Rsa2048),
+        _ => Err(AdminError::BadRequest(format!("unknown key type {s:?}; p256 or rsa2048"))),
+    }
+}
+
+/// A certificate just issued, to hand to its holder.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedOut {
+    pub certificate: CertView,
+    pub certificate_pem: String,
+    /// PKCS#8 PEM, when vanthu generated the key (given once, not kept).
+    pub private_key_pem: Option<String>,
+    /// Every internal CA (PEM), for the holder's trust.
+    pub ca_pem: String,
+}
+
+fn profile_for(subject: &Subject, directory: &Directory) -> Result<(Profile, &'static str), AdminError> {
+    let unit = |id: &str| -> Result<(String, String), AdminError> {
+        let organ = OrganId::parse(id).map_err(|e| AdminError::BadRequest(e.to_string()))?;
+        let u = directory.unit(&organ).ok_or_else(|| AdminError::UnknownUnit(id.to_string()))?;
+        Ok((organ.as_str().to_string(), u.name.clone()))
+    };
+    let nonempty = |what: &str, v: &str| {
+        if v.trim().is_empty() {
+            Err(AdminError::BadRequest(format!("{what} is empty")))
+        } else {
+            Ok(v.trim().to_string())
+        }
+    };
+    Ok(match subject {
+        Subject::Unit { unit: id } => {
+            let (organ, name) = unit(id)?;
+            (Profile::Client { identity: Identity::Unit(organ), display_name: name }, "client")
+        }
+        Subject::Admin { name } => {
+            let name = nonempty("name", name)?;
+            if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+                return Err(AdminError::BadRequest(format!("admin name {name:?}: letters, digits, . - _ only")));
+            }
+            (
+                Profile::Client { display_name: format!("vanthu admin {name}"), identity: Identity::Admin(name) },
+                "client",
+            )
+        }
+        Subject::Person { name, position, unit: id } => {
+            let (organ_id, unit_name) = unit(id)?;
+            let person = Profile::Person {
+                name: nonempty("name", name)?,
+                position: nonempty("position", position)?,
+                organ_id,
+                unit: unit_name,
+            };
+            (person, "person")
+        }
+        Subject::Organisation { unit: id } => {
+            let (organ_id, name) = unit(id)?;
+            (Profile::Organisation { organ_id, name }, "organisation")
+        }
+    })
+}
+
+/// Issues a certificate for `subject` from the current CA, with a new key
+/// or for a CSR, and registers it (one audit entry).
+pub fn issue(
+    store: &dyn Store,
+    dd: &DataDir,
+    directory: &Directory,
+    subject: &Subject,
+    key: &KeySource,
     actor: &str,
-) -> Result<CertRecord, AdminError> {
-    let dd = DataDir::new(&cfg.data);
+) -> Result<IssuedOut, AdminError> {
+    let (profile, kind) = profile_for(subject, directory)?;
     let ca = dd.ca()?;
-    let store = open_store(cfg)?;
-    let issued = crate::datadir::issue_client(&ca, identity, display_name, out)?;
-    // Every CA, not only the one that issued: the server's own certificate
-    // may come from an earlier CA after a rotation.
-    write_file(&out.join("ca.pem"), ca::bundle_pem(&dd)?.as_bytes(), false)?;
-    let mut records = register(&store, &[("client", &issued.cert_der)], actor)?;
-    records.pop().ok_or(AdminError::Store(StoreError::Corrupt("registration returned nothing")))
+    let now = OffsetDateTime::now_utc();
+    let (cert_pem, cert_der, private_key_pem) = match key {
+        KeySource::Generate(t) => {
+            let i = ca.issue_new_key(&profile, *t, now)?;
+            (i.cert_pem, i.cert_der, Some(i.key_pem))
+        }
+        KeySource::Csr(pem) => {
+            let i = ca.issue_for_csr(&profile, pem, now)?;
+            (i.cert_pem, i.cert_der, None)
+        }
+    };
+    let record = register(store, &[(kind, &cert_der)], actor)?
+        .pop()
+        .ok_or(AdminError::Store(StoreError::Corrupt("registration returned nothing")))?;
+    Ok(IssuedOut {
+        certificate: view(record, now),
+        certificate_pem: cert_pem,
+        private_key_pem,
+        ca_pem: ca::bundle_pem(dd)?,
+    })
 }
 
 /// What a revocation produced.

@@ -38,7 +38,7 @@ pub enum ApplyError {
 /// The admin routes, merged into the API router.
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/api/v1/admin/certificates", get(list))
+        .route("/api/v1/admin/certificates", get(list).post(issue))
         .route("/api/v1/admin/certificates/expiring", get(expiring))
         .route("/api/v1/admin/certificates/{serial}", get(one))
         .route("/api/v1/admin/certificates/{serial}/revoke", post(revoke))
@@ -169,4 +169,32 @@ async fn ca_rotate(State(st): St, AdminName(name): AdminName) -> Result<Json<CaV
     // Both CAs trusted from the next handshake on.
     apply_internal(&st, &pki).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(view))
+}
+
+#[derive(Deserialize)]
+struct IssueBody {
+    #[serde(flatten)]
+    subject: admin::Subject,
+    /// `p256` (default) or `rsa2048`, when vanthu generates the key.
+    key_type: Option<String>,
+    /// The holder's CSR (PEM) instead: vanthu never sees the private key.
+    csr: Option<String>,
+}
+
+async fn issue(
+    State(st): St,
+    AdminName(name): AdminName,
+    Json(body): Json<IssueBody>,
+) -> Result<(axum::http::StatusCode, Json<admin::IssuedOut>), ApiError> {
+    let key = match (body.csr, body.key_type) {
+        (Some(_), Some(_)) => return Err(ApiError::BadRequest("give csr or key_type, not both".into())),
+        (Some(csr), None) => admin::KeySource::Csr(csr),
+        (None, t) => admin::KeySource::Generate(admin::parse_key_type(t.as_deref().unwrap_or("p256"))?),
+    };
+    let ex = st.exchange.clone();
+    let dd = st.data.clone();
+    let actor = format!("admin:{name}");
+    let out =
+        blocking(move || admin::issue(ex.store.as_ref(), &dd, &ex.directory, &body.subject, &key, &actor)).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(out)))
 }

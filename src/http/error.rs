@@ -122,7 +122,11 @@ fn admin_error(e: crate::admin::AdminError) -> (StatusCode, serde_json::Value) {
     use crate::store::StoreError;
     let message = e.to_string();
     match e {
-        AdminError::BadSerial(_) | AdminError::BadReason(_) => {
+        AdminError::BadSerial(_)
+        | AdminError::BadReason(_)
+        | AdminError::BadRequest(_)
+        | AdminError::UnknownUnit(_)
+        | AdminError::Ca(crate::pki::ca::CaError::BadCsr(_) | crate::pki::ca::CaError::BadName(_)) => {
             (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": message}))
         }
         AdminError::Store(StoreError::NoCertificate(_)) => {
