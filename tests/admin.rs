@@ -35,9 +35,26 @@ fn vanthu() -> Command {
 fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    let (child, api, public) = spawn(&dir, &data);
+    Server { child, api, public, data, dir }
+}
+
+impl Server {
+    /// Stops the server and starts it again on the same data directory.
+    fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, api, public) = spawn(&self.dir, &self.data);
+        (self.child, self.api, self.public) = (child, api, public);
+    }
+}
+
+/// Starts `vanthu serve` on `data` (created on first start) and waits
+/// until it listens.
+fn spawn(dir: &tempfile::TempDir, data: &Path) -> (Child, u16, u16) {
     let mut cmd = vanthu();
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--public-listen", "127.0.0.1:0", "--data"])
-        .arg(&data)
+        .arg(data)
         .stdout(Stdio::piped())
         .stderr(Stdio::from(std::fs::File::create(dir.path().join("server.log")).unwrap()));
     // The Server guard kills and waits for the child on every path.
@@ -62,7 +79,7 @@ fn start() -> Server {
             let public: u16 =
                 line.split("http://127.0.0.1:").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
             std::thread::spawn(move || while rx.recv().is_ok() {});
-            return Server { child, api, public, data, dir };
+            return (child, api, public);
         }
     }
 }
@@ -457,6 +474,16 @@ fn rotating_the_ca_keeps_issued_certificates_working_and_new_ones_chain_to_the_n
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("verify OK") && text.contains(&old_serial), "the old CA's CRL lists it: {text}");
+
+    // A restart loads both CAs and both CRLs.
+    let mut s = s;
+    s.restart();
+    assert_eq!(s.get(&dept, "/api/v1/inbox").status, 200, "the old CA's certificates work after a restart");
+    assert_eq!(s.get(&admin, "/api/v1/admin/ca").json().as_array().unwrap().len(), 2);
+    assert!(s.curl(&old_school, &[], "/api/v1/inbox").is_err(), "still revoked after a restart");
+    assert!(s.curl(&new_school, &[], "/api/v1/inbox").is_err(), "still revoked after a restart");
+    let (newer, _) = s.issue_unit(SCHOOL, "newer");
+    assert_eq!(s.get(&newer, "/api/v1/inbox").status, 200, "the new CA's certificates work after a restart");
 }
 
 fn openssl(args: &[&str]) -> String {
