@@ -349,6 +349,7 @@ fn verification_uses_the_new_crl_and_expiry_is_reported() {
         twice.to_str().unwrap(),
     ]);
     let signer_serial = openssl_serial(&sample.join("signer.cert.pem"));
+    let crl_before = std::fs::read(s.data.join("pki/crl.der")).unwrap();
     let r = s.post_json(
         &admin,
         &format!("/api/v1/admin/certificates/{signer_serial}/revoke"),
@@ -383,6 +384,29 @@ fn verification_uses_the_new_crl_and_expiry_is_reported() {
     );
     let metrics = s.get(&admin, "/metrics").text();
     assert!(metrics.contains("vanthu_certificates_expiring 0"), "{metrics}");
+
+    // A revoking process that stopped between its commit and its CRL write
+    // (simulated: the old CRL put back while the server is down): the
+    // server rebuilds the CRL from the registry when it starts.
+    let mut s = s;
+    let _ = s.child.kill();
+    let _ = s.child.wait();
+    std::fs::write(s.data.join("pki/crl.der"), &crl_before).unwrap();
+    s.restart();
+    eventually("the lost revocation back in the served CRL", || {
+        let der = s.dir.path().join("check.crl");
+        let ok = Command::new("curl")
+            .args(["-sS", "-f", "-o"])
+            .arg(&der)
+            .arg(format!("http://127.0.0.1:{}/crl/internal.crl", s.public))
+            .status()
+            .is_ok_and(|st| st.success());
+        ok && Command::new("openssl")
+            .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
+            .arg(&der)
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&signer_serial))
+    });
 }
 
 impl Server {

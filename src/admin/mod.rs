@@ -419,6 +419,30 @@ fn issuer_slot(dd: &DataDir, issuer: &str) -> Result<ca::CaSlot, AdminError> {
     Err(AdminError::UnknownIssuer(issuer.to_string()))
 }
 
+/// Whether some CA's CRL on disk misses a revocation the registry holds:
+/// the process that revoked stopped between its commit and its CRL write.
+/// The server checks at start and every minute, and re-issues.
+pub fn crls_behind(store: &dyn Store, dd: &DataDir) -> Result<bool, AdminError> {
+    let registry = store.certificates()?;
+    for slot in ca::slots(dd)? {
+        let issuer = slot.subject(dd)?;
+        let der = dd.read(&slot.crl_path())?;
+        let listed: Vec<String> = match x509_parser::parse_x509_crl(&der) {
+            Ok((_, crl)) => crl
+                .iter_revoked_certificates()
+                .filter_map(|r| {
+                    normalize_serial(&r.raw_serial().iter().map(|b| format!("{b:02x}")).collect::<String>()).ok()
+                })
+                .collect(),
+            Err(_) => return Ok(true),
+        };
+        if registry.iter().any(|c| c.status == "revoked" && c.issuer == issuer && !listed.contains(&c.serial)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Re-issues every CA's CRL from the registry (new numbers), e.g. before
 /// the ones in force run out.
 pub fn reissue_crls(store: &dyn Store, dd: &DataDir) -> Result<(), AdminError> {

@@ -302,18 +302,24 @@ pub async fn watch_crl(state: Arc<AppState>) {
 }
 
 /// Re-issues the CRLs when the one in force has less than half its
-/// validity left.
+/// validity left, or when a CRL misses a revocation of the registry (a
+/// revoking process stopped before writing it).
 async fn renew_crls(state: &Arc<AppState>) {
     let current = state.crl.load_full();
     let next = x509_parser::parse_x509_crl(&current).ok().and_then(|(_, c)| c.next_update().map(|t| t.to_datetime()));
     let half = crate::admin::CRL_VALIDITY / 2;
-    if next.is_some_and(|n| n - time::OffsetDateTime::now_utc() > half) {
-        return;
-    }
+    let fresh = next.is_some_and(|n| n - time::OffsetDateTime::now_utc() > half);
     let store = state.exchange.store.clone();
     let dd = state.data.clone();
-    match tokio::task::spawn_blocking(move || crate::admin::reissue_crls(store.as_ref(), &dd)).await {
-        Ok(Ok(())) => tracing::info!("CRLs re-issued before they run out"),
+    let renew = move || {
+        if fresh && !crate::admin::crls_behind(store.as_ref(), &dd)? {
+            return Ok(false);
+        }
+        crate::admin::reissue_crls(store.as_ref(), &dd).map(|()| true)
+    };
+    match tokio::task::spawn_blocking(renew).await {
+        Ok(Ok(false)) => {}
+        Ok(Ok(true)) => tracing::info!("CRLs re-issued (running out, or missing a revocation)"),
         Ok(Err(e)) => tracing::warn!(error = %e, "CRLs could not be re-issued"),
         Err(_) => {}
     }
