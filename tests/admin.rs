@@ -325,6 +325,29 @@ fn a_revoked_certificate_is_refused_at_the_next_handshake_without_restart() {
     // Every admin action is in the audit log, and the chain holds.
     let out = s.cli(&["audit", "verify"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3,sys,json; c=sqlite3.connect(sys.argv[1]); \
+             print(json.dumps([[a, json.loads(d).get('op'), json.loads(d).get('serial')] \
+             for a, d in c.execute(\"SELECT actor, detail FROM audit WHERE action='admin' ORDER BY seq\")]))",
+        )
+        .arg(s.data.join("vanthu.db"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let entries: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let has = |actor: &str, op: &str, serial: &str| {
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e[0] == actor && e[1] == op && e[2].as_str().is_some_and(|s| s.eq_ignore_ascii_case(serial)))
+    };
+    assert!(has("admin:cli", "certificate_issued", &school_serial), "{entries}");
+    assert!(has("admin:admin", "certificate_revoked", &school_serial), "the API revocation: {entries}");
+    assert!(has("admin:cli", "certificate_revoked", &school2_serial), "the CLI revocation: {entries}");
+    assert!(entries.as_array().unwrap().iter().any(|e| e[0] == "system" && e[1] == "certificate_issued"), "init's");
 }
 
 #[test]

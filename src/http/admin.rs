@@ -44,6 +44,30 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/admin/certificates/{serial}/revoke", post(revoke))
         .route("/api/v1/admin/ca", get(ca_show))
         .route("/api/v1/admin/ca/rotate", post(ca_rotate))
+        .layer(axum::middleware::from_fn(read_body_first))
+}
+
+/// The largest admin request body (a CSR is a few KB).
+const ADMIN_BODY_LIMIT: usize = 64 * 1024;
+
+/// Admin requests are small: each body is read whole before anything
+/// answers, so an early refusal (403 for a unit's certificate, 400) never
+/// races a client still sending. Over HTTP/2 an answer before the body
+/// ends resets the stream, and curl then reports a framing error instead of
+/// the answer.
+async fn read_body_first(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use http_body_util::BodyExt;
+    let (parts, body) = req.into_parts();
+    match http_body_util::Limited::new(body, ADMIN_BODY_LIMIT).collect().await {
+        Ok(collected) => {
+            next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(collected.to_bytes()))).await
+        }
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            ApiError::PayloadTooLarge(ADMIN_BODY_LIMIT as u64).into_response()
+        }
+        Err(e) => ApiError::BadRequest(format!("the request body could not be read: {e}")).into_response(),
+    }
 }
 
 /// An administrator, by name (the audit log's actor `admin:<name>`).
