@@ -146,6 +146,9 @@ pub fn issue_client(
 /// What `init` made, for the message it prints.
 pub struct InitSummary {
     pub created: bool,
+    /// Every certificate made, `(kind, DER)`, for the registry
+    /// ([`crate::admin::init`] registers them).
+    pub issued: Vec<(&'static str, Vec<u8>)>,
     pub clients: Vec<(String, PathBuf)>,
     pub department: String,
 }
@@ -155,7 +158,7 @@ pub fn init(cfg: &Config) -> Result<InitSummary, DataDirError> {
     let dd = DataDir::new(&cfg.data);
     let department = crate::directory::sample::DEPARTMENT.to_string();
     if dd.is_initialised() {
-        return Ok(InitSummary { created: false, clients: existing_clients(&dd), department });
+        return Ok(InitSummary { created: false, issued: Vec::new(), clients: existing_clients(&dd), department });
     }
     std::fs::create_dir_all(&dd.root).map_err(io(&dd.root))?;
     let now = OffsetDateTime::now_utc();
@@ -172,30 +175,40 @@ pub fn init(cfg: &Config) -> Result<InitSummary, DataDirError> {
     };
 
     let pki = dd.root.join("pki");
-    write_pair(&pki, "server", &ca.issue(&Profile::Server { names: cfg.server_names.clone() }, now)?)?;
+    let mut issued: Vec<(&'static str, Vec<u8>)> = Vec::new();
+    let server = ca.issue(&Profile::Server { names: cfg.server_names.clone() }, now)?;
+    write_pair(&pki, "server", &server)?;
+    issued.push(("server", server.cert_der));
     let tsa = ca.issue(&Profile::Tsa, now)?;
     write_pair(&pki, "tsa", &tsa)?;
-    write_pair(&pki, "receipts", &ca.issue(&Profile::Receipts, now)?)?;
+    issued.push(("tsa", tsa.cert_der.clone()));
+    let receipts = ca.issue(&Profile::Receipts, now)?;
+    write_pair(&pki, "receipts", &receipts)?;
+    issued.push(("receipts", receipts.cert_der));
 
     // Organisation keys: the Department's (and any unit the config names).
     let mut orgs: Vec<String> = vec![department.clone()];
     orgs.extend(cfg.org_keys.iter().filter(|o| **o != department).cloned());
+    let mut orgs_issued = Vec::new();
     for organ in &orgs {
         let id = OrganId::parse(organ).map_err(|e| DataDirError::Invalid(e.to_string()))?;
         let unit = directory.unit(&id).ok_or_else(|| DataDirError::UnknownUnit(organ.clone()))?;
         let issued = ca.issue(&Profile::Organisation { organ_id: organ.clone(), name: unit.name.clone() }, now)?;
         write_pair(&dd.org_dir(), organ, &issued)?;
         write_file(&dd.org_dir().join(format!("{organ}.seal.png")), SEAL_PNG, false)?;
+        orgs_issued.push(("organisation", issued.cert_der));
     }
 
     // Client certificates: an admin, the Department, and a few sample units.
+    issued.extend(orgs_issued);
     let mut clients = Vec::new();
     let admin = dd.client_dir("admin");
-    issue_client(&ca, Identity::Admin("admin".into()), "vanthu admin", &admin)?;
+    issued.push(("client", issue_client(&ca, Identity::Admin("admin".into()), "vanthu admin", &admin)?.cert_der));
     clients.push(("admin".to_string(), admin));
     for unit in sample_units(&directory) {
         let out = dd.client_dir(unit.0.as_str());
-        issue_client(&ca, Identity::Unit(unit.0.as_str().to_string()), &unit.1, &out)?;
+        let cert = issue_client(&ca, Identity::Unit(unit.0.as_str().to_string()), &unit.1, &out)?;
+        issued.push(("client", cert.cert_der));
         clients.push((format!("{} ({})", unit.0.as_str(), unit.1), out));
     }
 
@@ -213,6 +226,7 @@ pub fn init(cfg: &Config) -> Result<InitSummary, DataDirError> {
         now,
     )?;
     write_pair(&dd.root.join("sample"), "signer", &person)?;
+    issued.push(("person", person.cert_der.clone()));
     let key = crate::pki::keys::LocalKey::from_pem(person.key_pem.as_bytes())?;
     let tsa_key = crate::pki::keys::LocalKey::from_pem(tsa.key_pem.as_bytes())?;
     let local_tsa = crate::cms::tsa::LocalTsa::new(Box::new(tsa_key), tsa.cert_der.clone(), Vec::new())?;
@@ -246,7 +260,7 @@ pub fn init(cfg: &Config) -> Result<InitSummary, DataDirError> {
     // The CA key last: its presence marks the directory as initialised.
     write_file(&dd.pki("ca.cert.pem"), ca.cert_pem().as_bytes(), false)?;
     write_file(&dd.pki("ca.key.pem"), ca_key.as_bytes(), true)?;
-    Ok(InitSummary { created: true, clients, department })
+    Ok(InitSummary { created: true, issued, clients, department })
 }
 
 /// The units that get a client certificate at init: the Department, one

@@ -49,6 +49,10 @@
 //!
 //! - [`http`]: hyper over rustls with mutual TLS, the routes (thin
 //!   handlers), the one mapping of errors to HTTP statuses, metrics.
+//! - [`admin`]: administration of the internal CA — the registry of every
+//!   certificate it issues (in the store), revocation, and the CRL re-issued
+//!   at once so the TLS layer refuses a revoked certificate at the next
+//!   handshake.
 //! - [`config`]: defaults, TOML file, `VANTHU_*` variables; [`datadir`]: the
 //!   data directory's layout and its initialisation.
 //!
@@ -58,6 +62,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod audit;
 pub mod cms;
 pub mod config;

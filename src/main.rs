@@ -6,6 +6,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use vanthu::admin::Subject;
 use vanthu::cms::tsa::{LocalTsa, Timestamper};
 use vanthu::cms::tsa_client::HttpTsa;
 use vanthu::exit_code;
@@ -90,6 +91,11 @@ enum Command {
         #[command(subcommand)]
         cmd: CertCmd,
     },
+    /// The internal CA itself.
+    Ca {
+        #[command(subcommand)]
+        cmd: CaCmd,
+    },
     /// The gateway's hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -147,7 +153,9 @@ struct GatewayArgs {
 
 #[derive(Subcommand)]
 enum CertCmd {
-    /// Issue a client certificate for a unit (or an admin) from the internal CA.
+    /// Issue a certificate from the internal CA: a unit's TLS client certificate
+    /// (--unit), an admin's (--admin), a person's signing certificate (--person
+    /// --position --unit) or an organisation's (--organisation --unit).
     Issue {
         #[command(flatten)]
         gw: GatewayArgs,
@@ -157,9 +165,73 @@ enum CertCmd {
         /// Issue an admin certificate with this name instead.
         #[arg(long, value_name = "NAME")]
         admin: Option<String>,
+        /// A person's signing certificate (nonRepudiation + digitalSignature) for this name, of --unit.
+        #[arg(long, value_name = "NAME", requires = "position", conflicts_with = "organisation")]
+        person: Option<String>,
+        /// The person's position (with --person).
+        #[arg(long, value_name = "TEXT")]
+        position: Option<String>,
+        /// The organisation signing certificate (seal) of --unit.
+        #[arg(long)]
+        organisation: bool,
+        /// Key to generate: p256 (default) or rsa2048.
+        #[arg(long, value_name = "TYPE", conflicts_with = "csr")]
+        key_type: Option<String>,
+        /// Certify the key of this CSR (PEM) instead of generating one; no key.pem is written.
+        #[arg(long, value_name = "FILE")]
+        csr: Option<PathBuf>,
         /// Where to write cert.pem, key.pem and ca.pem.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+    },
+    /// Revoke a certificate: the CRL is re-issued at once, and a running server
+    /// refuses the certificate from its next handshake (it watches the CRL file).
+    Revoke {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// The serial number in hex (as `cert list` or `openssl x509 -serial` prints it).
+        #[arg(long, value_name = "HEX")]
+        serial: String,
+        /// RFC 5280 reason: keyCompromise, cACompromise, affiliationChanged, superseded,
+        /// cessationOfOperation, privilegeWithdrawn, aACompromise or unspecified.
+        #[arg(long)]
+        reason: String,
+    },
+    /// List the certificates the internal CA issued, with status and expiry.
+    List {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the valid certificates that expire within N days.
+    Expiring {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        days: u32,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CaCmd {
+    /// The current CA and the earlier ones still trusted: subject, serial, validity,
+    /// SHA-256 fingerprint, CRL number, certificates issued.
+    Show {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A new CA key and certificate; what the old CA issued stays valid until it
+    /// expires, and both are trusted meanwhile (a running server picks it up).
+    Rotate {
+        #[command(flatten)]
+        gw: GatewayArgs,
     },
 }
 
@@ -343,7 +415,15 @@ fn main() -> ExitCode {
         }
         Command::Serve { gw, listen, public_listen, trust, crl } => run_serve(&gw, listen, public_listen, trust, crl),
         Command::Init { gw } => run_init(&gw),
-        Command::Cert { cmd: CertCmd::Issue { gw, unit, admin, out } } => run_cert_issue(&gw, unit, admin, &out),
+        Command::Cert {
+            cmd: CertCmd::Issue { gw, unit, admin, person, position, organisation, key_type, csr, out },
+        } => issue_subject(unit, admin, person, position, organisation)
+            .and_then(|subject| run_cert_issue(&gw, subject, key_type, csr, &out)),
+        Command::Cert { cmd: CertCmd::Revoke { gw, serial, reason } } => run_cert_revoke(&gw, &serial, &reason),
+        Command::Cert { cmd: CertCmd::List { gw, json } } => run_cert_list(&gw, None, json),
+        Command::Cert { cmd: CertCmd::Expiring { gw, days, json } } => run_cert_list(&gw, Some(days), json),
+        Command::Ca { cmd: CaCmd::Show { gw, json } } => run_ca_show(&gw, json),
+        Command::Ca { cmd: CaCmd::Rotate { gw } } => run_ca_rotate(&gw),
         Command::Audit { cmd: AuditCmd::Verify { gw } } => run_audit_verify(&gw),
         Command::Directory { cmd: DirectoryCmd::List { gw, json } } => run_directory_list(&gw, json),
         Command::Directory { cmd: DirectoryCmd::Generate { out } } => run_directory_generate(&out),
@@ -893,7 +973,7 @@ fn print_init(cfg: &vanthu::config::Config, s: &vanthu::datadir::InitSummary) {
 
 fn run_init(gw: &GatewayArgs) -> Result<i32, String> {
     let cfg = gateway_config(gw)?;
-    let s = vanthu::datadir::init(&cfg).map_err(|e| e.to_string())?;
+    let s = vanthu::admin::init(&cfg).map_err(|e| e.to_string())?;
     print_init(&cfg, &s);
     Ok(exit_code::VALID)
 }
@@ -922,7 +1002,7 @@ fn run_serve(
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let s = vanthu::datadir::init(&cfg).map_err(|e| e.to_string())?;
+    let s = vanthu::admin::init(&cfg).map_err(|e| e.to_string())?;
     print_init(&cfg, &s);
     let state = vanthu::http::run::load(&cfg).map_err(|e| e.to_string())?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("runtime: {e}"))?;
@@ -937,26 +1017,145 @@ fn run_serve(
     Ok(exit_code::VALID)
 }
 
-fn run_cert_issue(gw: &GatewayArgs, unit: Option<String>, admin: Option<String>, out: &Path) -> Result<i32, String> {
-    use vanthu::pki::ca::Identity;
+/// Which certificate `cert issue` makes, from its flags.
+fn issue_subject(
+    unit: Option<String>,
+    admin: Option<String>,
+    person: Option<String>,
+    position: Option<String>,
+    organisation: bool,
+) -> Result<Subject, String> {
+    Ok(match (unit, admin, person) {
+        (_, Some(name), _) => Subject::Admin { name },
+        (Some(unit), None, Some(name)) => Subject::Person { name, position: position.unwrap_or_default(), unit },
+        (Some(unit), None, None) if organisation => Subject::Organisation { unit },
+        (Some(unit), None, None) => Subject::Unit { unit },
+        (None, None, _) => return Err("cert issue: give --unit ORGAN_ID or --admin NAME".into()),
+    })
+}
+
+fn run_cert_issue(
+    gw: &GatewayArgs,
+    subject: Subject,
+    key_type: Option<String>,
+    csr: Option<PathBuf>,
+    out: &Path,
+) -> Result<i32, String> {
     let cfg = gateway_config(gw)?;
     let dd = vanthu::datadir::DataDir::new(&cfg.data);
-    let ca = dd.ca().map_err(|e| e.to_string())?;
-    let (identity, name) = match (unit, admin) {
-        (Some(u), _) => {
-            let id = vanthu::directory::OrganId::parse(&u).map_err(|e| e.to_string())?;
-            let dir = vanthu::directory::Directory::from_json(
-                &std::fs::read(cfg.directory_path()).map_err(|e| format!("{}: {e}", cfg.directory_path().display()))?,
-            )
-            .map_err(|e| e.to_string())?;
-            let unit = dir.unit(&id).ok_or_else(|| format!("unit {u} is not in the directory"))?;
-            (Identity::Unit(u.clone()), unit.name.clone())
-        }
-        (None, Some(a)) => (Identity::Admin(a.clone()), format!("vanthu admin {a}")),
-        (None, None) => return Err("cert issue: give --unit ORGAN_ID or --admin NAME".into()),
+    let directory = vanthu::directory::Directory::from_json(&read(&cfg.directory_path())?)
+        .map_err(|e| format!("{}: {e}", cfg.directory_path().display()))?;
+    let key = match csr {
+        Some(p) => vanthu::admin::KeySource::Csr(String::from_utf8_lossy(&read(&p)?).into_owned()),
+        None => vanthu::admin::KeySource::Generate(
+            vanthu::admin::parse_key_type(key_type.as_deref().unwrap_or("p256")).map_err(|e| e.to_string())?,
+        ),
     };
-    let issued = vanthu::datadir::issue_client(&ca, identity, &name, out).map_err(|e| e.to_string())?;
-    println!("issued {name} (serial {}): {}/cert.pem, key.pem, ca.pem", issued.serial_hex, out.display());
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let issued = vanthu::admin::issue(&store, &dd, &directory, &subject, &key, CLI_ACTOR).map_err(|e| e.to_string())?;
+    let write = |name: &str, data: &str, secret: bool| {
+        vanthu::datadir::write_file(&out.join(name), data.as_bytes(), secret).map_err(|e| e.to_string())
+    };
+    write("cert.pem", &issued.certificate_pem, false)?;
+    if let Some(k) = &issued.private_key_pem {
+        write("key.pem", k, true)?;
+    }
+    write("ca.pem", &issued.ca_pem, false)?;
+    println!(
+        "issued {} (serial {}, {}): {}/cert.pem{}, ca.pem",
+        issued.certificate.subject,
+        issued.certificate.serial,
+        issued.certificate.kind,
+        out.display(),
+        if issued.private_key_pem.is_some() { ", key.pem" } else { "" }
+    );
+    Ok(exit_code::VALID)
+}
+
+/// The audit log's actor for CLI verbs: whoever can run them holds the data
+/// directory, which is an administrator's power.
+const CLI_ACTOR: &str = "admin:cli";
+
+fn run_cert_revoke(gw: &GatewayArgs, serial: &str, reason: &str) -> Result<i32, String> {
+    let cfg = gateway_config(gw)?;
+    let dd = vanthu::datadir::DataDir::new(&cfg.data);
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let done = vanthu::admin::revoke(&store, &dd, serial, reason, CLI_ACTOR).map_err(|e| e.to_string())?;
+    println!(
+        "revoked {} ({}, {}): CRL number {} written to {}",
+        done.record.serial,
+        done.record.subject,
+        done.record.reason.as_deref().unwrap_or("-"),
+        done.crl_number,
+        dd.pki("crl.der").display()
+    );
+    Ok(exit_code::VALID)
+}
+
+fn print_ca(c: &vanthu::admin::ca::CaView) {
+    println!(
+        "{}: {}\n  serial {}\n  valid {} to {}\n  sha256 {}\n  CRL number {}; issued: {} valid, {} revoked",
+        if c.current { "current CA" } else { "earlier CA (trusted until what it issued expires)" },
+        c.subject,
+        c.serial,
+        c.not_before,
+        c.not_after,
+        c.sha256,
+        c.crl_number,
+        c.valid,
+        c.revoked
+    );
+}
+
+fn run_ca_show(gw: &GatewayArgs, json: bool) -> Result<i32, String> {
+    let cfg = gateway_config(gw)?;
+    let dd = vanthu::datadir::DataDir::new(&cfg.data);
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let cas = vanthu::admin::ca::show(&store, &dd).map_err(|e| e.to_string())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&cas).map_err(|e| e.to_string())?);
+    } else {
+        cas.iter().for_each(print_ca);
+    }
+    Ok(exit_code::VALID)
+}
+
+fn run_ca_rotate(gw: &GatewayArgs) -> Result<i32, String> {
+    let cfg = gateway_config(gw)?;
+    let dd = vanthu::datadir::DataDir::new(&cfg.data);
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let c = vanthu::admin::ca::rotate(&store, &dd, CLI_ACTOR).map_err(|e| e.to_string())?;
+    println!("rotated: new certificates come from the new CA; earlier ones stay valid until they expire");
+    print_ca(&c);
+    Ok(exit_code::VALID)
+}
+
+fn run_cert_list(gw: &GatewayArgs, days: Option<u32>, json: bool) -> Result<i32, String> {
+    let cfg = gateway_config(gw)?;
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let now = time::OffsetDateTime::now_utc();
+    let list = match days {
+        None => vanthu::admin::list(&store, now),
+        Some(d) => vanthu::admin::expiring(&store, now, d),
+    }
+    .map_err(|e| e.to_string())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?);
+        return Ok(exit_code::VALID);
+    }
+    for c in &list {
+        println!(
+            "{}\t{}\t{}\t{} ({} days)\t{}\t{}",
+            c.serial,
+            c.status,
+            c.kind,
+            c.not_after,
+            c.days_left,
+            c.identity.as_deref().unwrap_or("-"),
+            c.subject
+        );
+    }
+    println!("{} certificate(s)", list.len());
     Ok(exit_code::VALID)
 }
 

@@ -91,7 +91,10 @@ pub struct Exchange {
     pub store: Arc<dyn Store>,
     pub blobs: Blobs,
     pub directory: Directory,
-    pub verify: verify::Options,
+    /// Swapped as a whole when a CRL changes (a revocation takes effect on
+    /// the next intake, without a restart); an intake keeps the options it
+    /// started with.
+    pub verify: arc_swap::ArcSwap<verify::Options>,
     pub orgs: HashMap<String, OrgKey>,
     pub tsa: LocalTsa,
     pub receipts: ReceiptKey,
@@ -197,7 +200,7 @@ impl Exchange {
         let input = std::fs::read(pdf.temp_path()).map_err(|source| {
             ExchangeError::Blob(BlobError::Io { path: pdf.temp_path().display().to_string(), source })
         })?;
-        let report = verify::verify_bytes(&input, "upload", &self.verify)
+        let report = verify::verify_bytes(&input, "upload", &self.verify.load())
             .map_err(|e| ExchangeError::Refused { reason: format!("the PDF is unusable: {e}"), report: json!(null) })?;
         let report_json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap_or(json!(null));
         if report.indication != Indication::TotalPassed || report.modified_after_signing {
@@ -361,7 +364,12 @@ impl Exchange {
         for d in &deliveries {
             events.push(event("system", Action::Deliver, Some(&id), json!({"recipient": d.recipient})));
         }
-        let change = Change { document: Some((record.clone(), deliveries)), updates: Vec::new(), events };
+        let change = Change {
+            document: Some((record.clone(), deliveries)),
+            updates: Vec::new(),
+            certificates: Vec::new(),
+            events,
+        };
         match self.store.commit(change, &|_| Ok(Vec::new())) {
             Ok(_) => {}
             Err(StoreError::Duplicate) => {
@@ -611,7 +619,7 @@ impl Exchange {
             Some(&doc.id),
             json!({"recipient": d.recipient, "status": code.code(), "reason": reason}),
         );
-        let change = Change { document: None, updates: vec![update], events: vec![ev] };
+        let change = Change { document: None, updates: vec![update], certificates: Vec::new(), events: vec![ev] };
         let recipient = d.recipient.clone();
         let make = |head: &Head| -> Result<Vec<ReceiptRecord>, StoreError> {
             let content = receipt::ReceiptContent {

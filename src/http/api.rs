@@ -38,6 +38,8 @@ pub struct AppState {
     /// The internal CA's current CRL (DER), served at `/crl/internal.crl`.
     pub crl: ArcSwap<Vec<u8>>,
     pub metrics: Metrics,
+    /// The data directory (the CA and its CRL, for administration).
+    pub data: crate::datadir::DataDir,
     /// Intakes verified and sealed at once: about one per core, so reads
     /// (inbox, PDF fetch) always find a core between them.
     pub intake_slots: tokio::sync::Semaphore,
@@ -62,6 +64,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(status).layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
         )
         .route("/api/v1/documents/{id}/receipts", get(receipts))
+        .merge(super::admin::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Uploads are bounded part by part as they stream (see `submit`).

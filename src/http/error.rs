@@ -35,6 +35,14 @@ pub enum ApiError {
     PayloadTooLarge(u64),
     Timeout,
     Internal(String),
+    /// An administrative action failed (admin API).
+    Admin(crate::admin::AdminError),
+}
+
+impl From<crate::admin::AdminError> for ApiError {
+    fn from(e: crate::admin::AdminError) -> Self {
+        ApiError::Admin(e)
+    }
 }
 
 // axum's own rejections answer in plain text; a client of this API reads
@@ -178,7 +186,47 @@ impl IntoResponse for ApiError {
                     json!({"error": "internal", "message": "the gateway failed; nothing was changed"}),
                 )
             }
+            ApiError::Admin(e) => admin_error(e),
         };
         (status, Json(body)).into_response()
+    }
+}
+
+/// The administration errors' statuses: the caller's mistakes (a malformed
+/// serial or reason, an unknown certificate, one revoked already) say so;
+/// the rest is the gateway's failure.
+fn admin_error(e: crate::admin::AdminError) -> (StatusCode, serde_json::Value) {
+    use crate::admin::AdminError;
+    use crate::store::StoreError;
+    let message = e.to_string();
+    match e {
+        AdminError::BadSerial(_)
+        | AdminError::BadReason(_)
+        | AdminError::BadRequest(_)
+        | AdminError::UnknownUnit(_)
+        | AdminError::Ca(crate::pki::ca::CaError::BadCsr(_) | crate::pki::ca::CaError::BadName(_)) => {
+            (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": message}))
+        }
+        AdminError::Store(StoreError::NoCertificate(_)) => {
+            (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": message}))
+        }
+        AdminError::Store(StoreError::AlreadyRevoked(_)) => {
+            (StatusCode::CONFLICT, json!({"error": "already_revoked", "message": message}))
+        }
+        AdminError::Store(_)
+        | AdminError::DataDir(_)
+        | AdminError::Ca(_)
+        | AdminError::Config(_)
+        | AdminError::BadCertificate(_)
+        | AdminError::Io { .. }
+        | AdminError::CrlNumber { .. }
+        | AdminError::CrlNumberExhausted
+        | AdminError::UnknownIssuer(_) => {
+            tracing::error!(error = %message, "internal error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "internal", "message": format!("the gateway failed: {message}")}),
+            )
+        }
     }
 }

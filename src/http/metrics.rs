@@ -21,11 +21,18 @@ struct Inner {
 #[derive(Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    /// Valid certificates of the registry expiring within 30 days, as last
+    /// counted (`run::watch_crl` recounts it every minute).
+    certificates_expiring: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set_certificates_expiring(&self, n: u64) {
+        self.certificates_expiring.store(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn request(&self, route: &str, status: u16) {
@@ -84,6 +91,13 @@ impl Metrics {
         let _ = writeln!(s, "# HELP vanthu_store_bytes Bytes in the document store.");
         let _ = writeln!(s, "# TYPE vanthu_store_bytes gauge");
         let _ = writeln!(s, "vanthu_store_bytes {store_bytes}");
+        let _ = writeln!(
+            s,
+            "# HELP vanthu_certificates_expiring Valid certificates of the internal CA expiring within 30 days."
+        );
+        let _ = writeln!(s, "# TYPE vanthu_certificates_expiring gauge");
+        let n = self.certificates_expiring.load(std::sync::atomic::Ordering::Relaxed);
+        let _ = writeln!(s, "vanthu_certificates_expiring {n}");
         s
     }
 }

@@ -8,6 +8,7 @@
 //! are thin: identity and input in, a call to [`crate::exchange`], the
 //! result mapped in one place ([`error`]).
 
+pub mod admin;
 pub mod api;
 pub mod error;
 pub mod metrics;

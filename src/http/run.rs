@@ -12,7 +12,7 @@ use crate::pki::keys::LocalKey;
 use crate::store::blobs::Blobs;
 use crate::store::sqlite::SqliteStore;
 use arc_swap::ArcSwap;
-use rustls::pki_types::CertificateRevocationListDer;
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,6 +32,8 @@ pub enum RunError {
     Tls(#[from] super::tls::TlsError),
     #[error("{path}: {message}")]
     Material { path: String, message: String },
+    #[error("{0}")]
+    Admin(#[from] crate::admin::AdminError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }
@@ -53,20 +55,32 @@ fn key(dd: &DataDir, path: &std::path::Path) -> Result<LocalKey, RunError> {
     LocalKey::from_pem(&dd.read(path)?).map_err(|e| material(path, e))
 }
 
+/// The internal CA that issued `cert` (its chain), among `cas`: after a
+/// rotation the server's own certificates may come from an earlier CA.
+fn issuer_of(cert: &[u8], cas: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let Ok((_, c)) = x509_parser::parse_x509_certificate(cert) else { return Vec::new() };
+    cas.iter()
+        .find(|ca| {
+            x509_parser::parse_x509_certificate(ca).is_ok_and(|(_, a)| a.subject().as_raw() == c.issuer().as_raw())
+        })
+        .map(|ca| vec![ca.clone()])
+        .unwrap_or_default()
+}
+
 /// Everything `serve` runs on, loaded from the configuration.
 pub fn load(cfg: &Config) -> Result<AppState, RunError> {
     let dd = DataDir::new(&cfg.data);
-    let ca = dd.ca()?;
-    let ca_der = first_cert(&dd, &dd.pki("ca.cert.pem"))?;
+    // The internal CAs: the current one, and earlier ones a rotation left
+    // (trusted until what they issued expires), with their CRLs.
+    let internal = crate::admin::ca::internal_pki(&dd)?;
 
-    // Document-signature trust: the internal CA (unless disabled), the
+    // Document-signature trust: the internal CAs (unless disabled), the
     // configured anchors and CRLs.
     let mut verify = crate::verify::Options::default();
     if cfg.trust_internal_ca {
-        verify
-            .trust
-            .add_pem(ca.cert_pem().as_bytes(), "internal CA")
-            .map_err(|e| material(&dd.pki("ca.cert.pem"), e))?;
+        for der in &internal.cas {
+            verify.trust.add_pem(der, "internal CA").map_err(|e| material(&dd.pki("ca.cert.pem"), e))?;
+        }
     }
     for p in &cfg.trust {
         verify.trust.add_pem(&dd.read(p)?, &p.display().to_string()).map_err(|e| material(p, e))?;
@@ -74,8 +88,10 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
     for p in &cfg.crls {
         verify.crls.add(&dd.read(p)?, &p.display().to_string()).map_err(|e| material(p, e))?;
     }
-    let crl_der = dd.read(&dd.pki("crl.der"))?;
-    verify.crls.add(&crl_der, "internal CA CRL").map_err(|e| material(&dd.pki("crl.der"), e))?;
+    for der in &internal.crls {
+        verify.crls.add(der, "internal CA CRL").map_err(|e| material(&dd.pki("crl.der"), e))?;
+    }
+    let crl_der = internal.current_crl().unwrap_or_default().to_vec();
     verify.max_file_size = cfg.limits.max_document_bytes;
 
     let dir_path = cfg.directory_path();
@@ -105,25 +121,34 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
         let seal = if seal_path.is_file() { dd.read(&seal_path)? } else { crate::datadir::SEAL_PNG.to_vec() };
         orgs.insert(
             organ,
-            OrgKey { key: k, creds: crate::sign::Credentials { cert, chain: vec![ca_der.clone()] }, seal },
+            OrgKey { key: k, creds: crate::sign::Credentials { chain: issuer_of(&cert, &internal.cas), cert }, seal },
         );
     }
 
     let tsa_cert = first_cert(&dd, &dd.pki("tsa.cert.pem"))?;
-    let tsa =
-        crate::cms::tsa::LocalTsa::new(Box::new(key(&dd, &dd.pki("tsa.key.pem"))?), tsa_cert, vec![ca_der.clone()])
-            .map_err(|e| material(&dd.pki("tsa.cert.pem"), e))?;
+    let tsa_chain = issuer_of(&tsa_cert, &internal.cas);
+    let tsa = crate::cms::tsa::LocalTsa::new(Box::new(key(&dd, &dd.pki("tsa.key.pem"))?), tsa_cert, tsa_chain)
+        .map_err(|e| material(&dd.pki("tsa.cert.pem"), e))?;
+    let receipts_cert = first_cert(&dd, &dd.pki("receipts.cert.pem"))?;
     let receipts = ReceiptKey {
         key: key(&dd, &dd.pki("receipts.key.pem"))?,
-        cert: first_cert(&dd, &dd.pki("receipts.cert.pem"))?,
-        chain: vec![ca_der.clone()],
+        chain: issuer_of(&receipts_cert, &internal.cas),
+        cert: receipts_cert,
     };
 
     let store = SqliteStore::open(&cfg.database_path()?)?;
     let blobs = Blobs::open(&dd.blobs())?;
-    let exchange = Exchange { store: Arc::new(store), blobs, directory, verify, orgs, tsa, receipts };
+    let exchange = Exchange {
+        store: Arc::new(store),
+        blobs,
+        directory,
+        verify: ArcSwap::from_pointee(verify),
+        orgs,
+        tsa,
+        receipts,
+    };
 
-    let mut client_roots = certs_from_pem(ca.cert_pem().as_bytes())?;
+    let mut client_roots = Vec::new();
     for p in &cfg.client_ca {
         client_roots.extend(certs_from_pem(&dd.read(p)?)?);
     }
@@ -132,7 +157,8 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
         server_chain,
         server_key_pem: dd.read_text(&dd.pki("server.key.pem"))?,
         client_roots,
-        crls: vec![CertificateRevocationListDer::from(crl_der.clone())],
+        internal_roots: internal.cas.iter().map(|d| CertificateDer::from(d.clone())).collect(),
+        crls: internal.crls.iter().map(|d| CertificateRevocationListDer::from(d.clone())).collect(),
     };
     Ok(AppState {
         exchange: Arc::new(exchange),
@@ -140,6 +166,7 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
         tls: Arc::new(LiveTls::new(&tls)?),
         crl: ArcSwap::from_pointee(crl_der),
         metrics: Metrics::default(),
+        data: dd.clone(),
         intake_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
     })
 }
@@ -193,6 +220,7 @@ pub async fn run(
     let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|v| *v).await;
     };
+    let watcher = tokio::spawn(watch_crl(state.clone()));
     let public_task = public.map(|l| tokio::spawn(super::serve_public(l, state.clone(), wait(rx.clone()))));
     let signal = tokio::spawn(async move {
         shutdown_signal().await;
@@ -202,8 +230,110 @@ pub async fn run(
         .await
         .map_err(|source| RunError::Bind { addr: cfg.listen.clone(), source })?;
     signal.abort();
+    watcher.abort();
     if let Some(t) = public_task {
         let _ = t.await;
     }
     Ok(())
+}
+
+/// How often `serve` looks at the internal CAs' files.
+pub const CRL_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Watches the internal CAs' certificates and CRLs and puts changed ones
+/// in force.
+///
+/// `vanthu cert revoke` and `vanthu ca rotate` (the CLI) write new files
+/// atomically while the server runs; polling their modification times and
+/// sizes every [`CRL_POLL`] is enough to refuse a revoked certificate
+/// within about a second, needs no platform file-notification API, and
+/// costs a few `stat`s a second. The server's own changes (admin API)
+/// write the same files and are in force already; applying them again
+/// changes nothing. Files that do not parse are logged and what is in
+/// force stays.
+///
+/// Once a minute it also recounts the certificates expiring within 30
+/// days (the metric) and re-issues the CRLs when less than half of their
+/// validity is left, so a quiet CA never serves an out-of-date list.
+pub async fn watch_crl(state: Arc<AppState>) {
+    let mut seen: Vec<(std::path::PathBuf, Option<(std::time::SystemTime, u64)>)> = Vec::new();
+    let mut ticks = tokio::time::interval(CRL_POLL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut tick: u32 = 0;
+    loop {
+        ticks.tick().await;
+        if tick.is_multiple_of(60) {
+            refresh_expiring(&state).await;
+            renew_crls(&state).await;
+        }
+        tick = tick.wrapping_add(1);
+        let dd = state.data.clone();
+        let stamps = tokio::task::spawn_blocking(move || {
+            crate::admin::ca::watched_files(&dd)
+                .into_iter()
+                .map(|p| {
+                    let m =
+                        std::fs::metadata(&p).ok().map(|m| (m.modified().unwrap_or(std::time::UNIX_EPOCH), m.len()));
+                    (p, m)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        if stamps == seen {
+            continue;
+        }
+        let dd = state.data.clone();
+        let loaded = tokio::task::spawn_blocking(move || crate::admin::ca::internal_pki(&dd)).await;
+        match loaded {
+            Ok(Ok(pki)) => match super::admin::apply_internal(&state, &pki) {
+                Ok(()) => {
+                    if !seen.is_empty() {
+                        tracing::info!("internal CAs and CRLs reloaded");
+                    }
+                    seen = stamps;
+                }
+                Err(e) => tracing::warn!(error = %e, "internal CA files ignored; what is in force stays"),
+            },
+            Ok(Err(e)) => tracing::warn!(error = %e, "internal CA files unreadable; what is in force stays"),
+            Err(_) => {}
+        }
+    }
+}
+
+/// Re-issues the CRLs when the one in force has less than half its
+/// validity left, or when a CRL misses a revocation of the registry (a
+/// revoking process stopped before writing it).
+async fn renew_crls(state: &Arc<AppState>) {
+    let current = state.crl.load_full();
+    let next = x509_parser::parse_x509_crl(&current).ok().and_then(|(_, c)| c.next_update().map(|t| t.to_datetime()));
+    let half = crate::admin::CRL_VALIDITY / 2;
+    let fresh = next.is_some_and(|n| n - time::OffsetDateTime::now_utc() > half);
+    let store = state.exchange.store.clone();
+    let dd = state.data.clone();
+    let renew = move || {
+        if fresh && !crate::admin::crls_behind(store.as_ref(), &dd)? {
+            return Ok(false);
+        }
+        crate::admin::reissue_crls(store.as_ref(), &dd).map(|()| true)
+    };
+    match tokio::task::spawn_blocking(renew).await {
+        Ok(Ok(false)) => {}
+        Ok(Ok(true)) => tracing::info!("CRLs re-issued (running out, or missing a revocation)"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "CRLs could not be re-issued"),
+        Err(_) => {}
+    }
+}
+
+/// Updates the `vanthu_certificates_expiring` gauge from the registry.
+async fn refresh_expiring(state: &Arc<AppState>) {
+    let store = state.exchange.store.clone();
+    let count = tokio::task::spawn_blocking(move || {
+        crate::admin::expiring(store.as_ref(), time::OffsetDateTime::now_utc(), crate::admin::EXPIRING_DAYS)
+            .map(|v| v.len())
+    })
+    .await;
+    if let Ok(Ok(n)) = count {
+        state.metrics.set_certificates_expiring(u64::try_from(n).unwrap_or(u64::MAX));
+    }
 }

@@ -33,8 +33,11 @@ pub enum TlsError {
 pub struct TlsMaterial {
     pub server_chain: Vec<CertificateDer<'static>>,
     pub server_key_pem: String,
-    /// CAs whose certificates authenticate clients (PEM certificates).
+    /// CAs the configuration trusts to authenticate clients (`client_ca`).
     pub client_roots: Vec<CertificateDer<'static>>,
+    /// The internal CAs (the current one, and earlier ones during a
+    /// rotation's overlap): they change at run time.
+    pub internal_roots: Vec<CertificateDer<'static>>,
     /// CRLs (DER) of those CAs.
     pub crls: Vec<CertificateRevocationListDer<'static>>,
 }
@@ -51,7 +54,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// Builds the server configuration.
 pub fn server_config(m: &TlsMaterial) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let mut roots = RootCertStore::empty();
-    for c in &m.client_roots {
+    for c in m.client_roots.iter().chain(&m.internal_roots) {
         roots.add(c.clone()).map_err(|e| TlsError::Verifier(e.to_string()))?;
     }
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
@@ -70,11 +73,13 @@ pub fn server_config(m: &TlsMaterial) -> Result<Arc<rustls::ServerConfig>, TlsEr
 /// The live configuration, swappable when a CRL changes.
 pub struct LiveTls {
     current: ArcSwap<rustls::ServerConfig>,
+    /// What `current` was built from, so one part (the CRLs) can change.
+    material: std::sync::Mutex<TlsMaterial>,
 }
 
 impl LiveTls {
     pub fn new(m: &TlsMaterial) -> Result<LiveTls, TlsError> {
-        Ok(LiveTls { current: ArcSwap::new(server_config(m)?) })
+        Ok(LiveTls { current: ArcSwap::new(server_config(m)?), material: std::sync::Mutex::new(m.clone()) })
     }
 
     /// The configuration for the next handshake.
@@ -84,7 +89,27 @@ impl LiveTls {
 
     /// Replaces the configuration (new CRLs or roots) for later handshakes.
     pub fn replace(&self, m: &TlsMaterial) -> Result<(), TlsError> {
+        let mut held = self.material.lock().unwrap_or_else(|p| p.into_inner());
         self.current.store(server_config(m)?);
+        *held = m.clone();
+        Ok(())
+    }
+
+    /// Replaces the internal CAs and the CRLs (a revocation, a rotation):
+    /// the next handshake refuses a certificate they list and accepts one
+    /// of a new CA. Material rustls refuses leaves the old configuration in
+    /// place and says why.
+    pub fn replace_internal(
+        &self,
+        internal_roots: Vec<CertificateDer<'static>>,
+        crls: Vec<CertificateRevocationListDer<'static>>,
+    ) -> Result<(), TlsError> {
+        let mut held = self.material.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = held.clone();
+        m.internal_roots = internal_roots;
+        m.crls = crls;
+        self.current.store(server_config(&m)?);
+        *held = m;
         Ok(())
     }
 }

@@ -28,8 +28,10 @@ pub enum CaError {
     BadCaMaterial,
     #[error("invalid name for a certificate: {0:?}")]
     BadName(String),
-    #[error("no random bytes available for a serial number")]
+    #[error("no random bytes available for a serial number or a key")]
     Random,
+    #[error("the certificate signing request is unusable: {0}")]
+    BadCsr(rcgen::Error),
 }
 
 /// Who a client certificate says its holder is.
@@ -196,7 +198,96 @@ impl InternalCa {
 
     /// Issues a certificate of `profile` with a new P-256 key.
     pub fn issue(&self, profile: &Profile, now: OffsetDateTime) -> Result<Issued, CaError> {
-        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        self.issue_new_key(profile, KeyType::P256, now)
+    }
+
+    /// Issues a certificate of `profile` with a new key of `key_type`.
+    pub fn issue_new_key(&self, profile: &Profile, key_type: KeyType, now: OffsetDateTime) -> Result<Issued, CaError> {
+        let key = match key_type {
+            KeyType::P256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?,
+            KeyType::Rsa2048 => generate_rsa_2048()?,
+        };
+        let (p, serial_hex) = profile_params(profile, now)?;
+        let cert = p.signed_by(&key, &self.issuer)?;
+        Ok(Issued { cert_der: cert.der().to_vec(), cert_pem: cert.pem(), key_pem: key.serialize_pem(), serial_hex })
+    }
+
+    /// Issues a certificate of `profile` for the key of a certificate
+    /// signing request (PEM), whose holder keeps its private key. The CSR's
+    /// signature must verify (proof the holder has the key); everything
+    /// else it asks for (names, extensions) is ignored: the profile decides.
+    pub fn issue_for_csr(&self, profile: &Profile, csr_pem: &str, now: OffsetDateTime) -> Result<IssuedCert, CaError> {
+        let csr = rcgen::CertificateSigningRequestParams::from_pem(csr_pem).map_err(CaError::BadCsr)?;
+        let (p, serial_hex) = profile_params(profile, now)?;
+        let cert = p.signed_by(&csr.public_key, &self.issuer)?;
+        Ok(IssuedCert { cert_der: cert.der().to_vec(), cert_pem: cert.pem(), serial_hex })
+    }
+}
+
+/// The key types vanthu generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// ECDSA P-256 (ring).
+    P256,
+    /// RSA 2048 (the `rsa` crate: ring cannot generate RSA keys; ring
+    /// signs with them).
+    Rsa2048,
+}
+
+/// A certificate issued for a key its holder keeps.
+pub struct IssuedCert {
+    pub cert_pem: String,
+    pub cert_der: Vec<u8>,
+    pub serial_hex: String,
+}
+
+/// ring's system randomness for the `rsa` crate's key generation.
+struct RingRng(ring::rand::SystemRandom);
+
+impl rsa::rand_core::RngCore for RingRng {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        self.fill_bytes(&mut b);
+        u32::from_le_bytes(b)
+    }
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        self.fill_bytes(&mut b);
+        u64::from_le_bytes(b)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        // The trait cannot fail here; a system without randomness cannot
+        // make keys at all, and try_fill_bytes (used by rsa) reports it.
+        let _ = self.try_fill_bytes(dest);
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
+        use ring::rand::SecureRandom;
+        self.0.fill(dest).map_err(|_| {
+            rsa::rand_core::Error::from(
+                core::num::NonZeroU32::new(rsa::rand_core::Error::CUSTOM_START).unwrap_or(core::num::NonZeroU32::MIN),
+            )
+        })
+    }
+}
+
+impl rsa::rand_core::CryptoRng for RingRng {}
+
+fn generate_rsa_2048() -> Result<KeyPair, CaError> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let key =
+        rsa::RsaPrivateKey::new(&mut RingRng(ring::rand::SystemRandom::new()), 2048).map_err(|_| CaError::Random)?;
+    let der = key.to_pkcs8_der().map_err(|_| CaError::Random)?;
+    let key = KeyPair::try_from(der.as_bytes())?;
+    if !key.is_compatible(&rcgen::PKCS_RSA_SHA256) {
+        return Err(CaError::Generate(rcgen::Error::CouldNotParseKeyPair));
+    }
+    Ok(key)
+}
+
+/// The certificate parameters of each profile: key usage and EKU, in this
+/// one table.
+fn profile_params(profile: &Profile, now: OffsetDateTime) -> Result<(CertificateParams, String), CaError> {
+    {
         let (mut p, serial_hex) = match profile {
             Profile::Server { names } => {
                 let cn = names.first().cloned().unwrap_or_else(|| "localhost".into());
@@ -258,10 +349,11 @@ impl InternalCa {
             }
         };
         p.is_ca = IsCa::ExplicitNoCa;
-        let cert = p.signed_by(&key, &self.issuer)?;
-        Ok(Issued { cert_der: cert.der().to_vec(), cert_pem: cert.pem(), key_pem: key.serialize_pem(), serial_hex })
+        Ok((p, serial_hex))
     }
+}
 
+impl InternalCa {
     /// A CRL (DER) listing `revoked` (serial as hex, revocation time, reason).
     pub fn crl(
         &self,

@@ -44,6 +44,18 @@ impl CrlSet {
         Ok(n)
     }
 
+    /// Replaces every CRL from the issuer of `der` with `der` (a CA's newer
+    /// list supersedes its older one; other issuers' lists stay).
+    pub fn replace(&mut self, der: &[u8], source: &str) -> Result<(), PkiError> {
+        let (_, new) =
+            x509_parser::parse_x509_crl(der).map_err(|e| PkiError::BadCrl(source.to_string(), e.to_string()))?;
+        let issuer = new.issuer().as_raw().to_vec();
+        self.crls.retain(|old| {
+            x509_parser::parse_x509_crl(old).map_or(true, |(_, c)| c.issuer().as_raw() != issuer.as_slice())
+        });
+        self.add(der, source).map(|_| ())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.crls.is_empty()
     }

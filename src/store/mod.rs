@@ -35,6 +35,10 @@ pub enum StoreError {
     Receipt(String),
     #[error("the database schema is version {found}, newer than this vanthu ({supported})")]
     SchemaTooNew { found: i64, supported: i64 },
+    #[error("no certificate with serial {0} in the registry")]
+    NoCertificate(String),
+    #[error("certificate {0} is already revoked")]
+    AlreadyRevoked(String),
 }
 
 /// A document as accepted: the received bytes, the update vanthu appended
@@ -120,11 +124,50 @@ pub struct NewDelivery {
     pub requested: Option<String>,
 }
 
+/// A certificate the internal CA issued, as the registry keeps it. Times
+/// are RFC 3339 text (UTC), which sorts and compares as time in any SQL
+/// backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertRecord {
+    /// Lower-case hex, no leading zero byte (as the CA writes it).
+    pub serial: String,
+    /// The profile it was issued for: `client`, `server`, `tsa`,
+    /// `receipts`, `organisation`, `person`.
+    pub kind: String,
+    /// The subject, as text (RFC 4514 order).
+    pub subject: String,
+    /// The issuing CA's subject, as text: which CA's CRL lists it once
+    /// revoked (after a rotation, two CAs issue).
+    pub issuer: String,
+    /// The vanthu identity in its subjectAltName (`unit:<organ id>`,
+    /// `admin:<name>`), for client certificates.
+    pub identity: Option<String>,
+    pub not_before: String,
+    pub not_after: String,
+    /// `valid` or `revoked` (expiry is a fact of `not_after`, not stored).
+    pub status: String,
+    pub revoked_at: Option<String>,
+    /// The RFC 5280 reason name (`keyCompromise`, ...).
+    pub reason: Option<String>,
+}
+
+/// A change to the certificate registry.
+#[derive(Debug, Clone)]
+pub enum CertChange {
+    /// A newly issued certificate.
+    Register(CertRecord),
+    /// Revokes a valid certificate; a certificate already revoked, or not
+    /// in the registry, fails the whole change.
+    Revoke { serial: String, at: String, reason: String },
+}
+
 /// Everything one request changes, committed at once.
 #[derive(Debug, Default)]
 pub struct Change {
     pub document: Option<(DocumentRecord, Vec<NewDelivery>)>,
     pub updates: Vec<DeliveryUpdate>,
+    /// Certificate registry changes (administration).
+    pub certificates: Vec<CertChange>,
     pub events: Vec<Event>,
 }
 
@@ -169,6 +212,10 @@ pub trait Store: Send + Sync + 'static {
     fn audit_head(&self) -> Result<Head, StoreError>;
     /// Counts for the metrics: documents by verification result, deliveries by status.
     fn counts(&self) -> Result<Counts, StoreError>;
+    /// Every registered certificate, oldest first.
+    fn certificates(&self) -> Result<Vec<CertRecord>, StoreError>;
+    /// One registered certificate by serial (lower-case hex).
+    fn certificate(&self, serial: &str) -> Result<Option<CertRecord>, StoreError>;
 }
 
 /// Totals the metrics endpoint reports.

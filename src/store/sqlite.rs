@@ -8,8 +8,8 @@
 //! and applied in order at open (`PRAGMA user_version`).
 
 use super::{
-    Change, Counts, DeliveryRecord, DocumentRecord, InboxQuery, ReceiptMaker, ReceiptRecord, Store, StoreError,
-    blobs::BlobId,
+    CertChange, CertRecord, Change, Counts, DeliveryRecord, DocumentRecord, InboxQuery, ReceiptMaker, ReceiptRecord,
+    Store, StoreError, blobs::BlobId,
 };
 use crate::audit::{Chain, Entry, Hash, Head};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -19,7 +19,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// The schema, one migration per entry; never edit a released one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE documents (
     rowid_ INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -74,7 +75,24 @@ CREATE TABLE audit (
     prev TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE certificates (
+    serial TEXT NOT NULL PRIMARY KEY,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    identity TEXT,
+    not_before TEXT NOT NULL,
+    not_after TEXT NOT NULL,
+    status TEXT NOT NULL,
+    revoked_at TEXT,
+    reason TEXT,
+    issued_seq INTEGER NOT NULL
+);
+CREATE INDEX certificates_not_after ON certificates (not_after);
+"#,
+];
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -209,6 +227,69 @@ fn head_of(conn: &Connection) -> Result<Head, StoreError> {
     }
 }
 
+const CERT_COLUMNS: &str = "serial, kind, subject, issuer, identity, not_before, not_after, status, revoked_at, reason";
+
+fn cert_from_row(r: &Row<'_>) -> rusqlite::Result<CertRecord> {
+    Ok(CertRecord {
+        serial: r.get(0)?,
+        kind: r.get(1)?,
+        subject: r.get(2)?,
+        issuer: r.get(3)?,
+        identity: r.get(4)?,
+        not_before: r.get(5)?,
+        not_after: r.get(6)?,
+        status: r.get(7)?,
+        revoked_at: r.get(8)?,
+        reason: r.get(9)?,
+    })
+}
+
+fn apply_certificate(tx: &rusqlite::Transaction<'_>, c: &CertChange) -> Result<(), StoreError> {
+    match c {
+        CertChange::Register(r) => {
+            // Registration order without AUTOINCREMENT (portable): one more
+            // than the largest so far, inside the writer's transaction.
+            tx.execute(
+                &format!(
+                    "INSERT INTO certificates ({CERT_COLUMNS}, issued_seq) \
+                     SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10, COALESCE(MAX(issued_seq), 0) + 1 FROM certificates"
+                ),
+                params![
+                    r.serial,
+                    r.kind,
+                    r.subject,
+                    r.issuer,
+                    r.identity,
+                    r.not_before,
+                    r.not_after,
+                    r.status,
+                    r.revoked_at,
+                    r.reason
+                ],
+            )?;
+        }
+        CertChange::Revoke { serial, at, reason } => {
+            // Compare-and-set on the status: two revocations of one
+            // certificate cannot both succeed (and re-date the first).
+            let n = tx.execute(
+                "UPDATE certificates SET status = 'revoked', revoked_at = ?1, reason = ?2 \
+                 WHERE serial = ?3 AND status = 'valid'",
+                params![at, reason, serial],
+            )?;
+            if n == 0 {
+                let exists: Option<String> = tx
+                    .query_row("SELECT status FROM certificates WHERE serial = ?1", [serial], |r| r.get(0))
+                    .optional()?;
+                return Err(match exists {
+                    Some(_) => StoreError::AlreadyRevoked(serial.clone()),
+                    None => StoreError::NoCertificate(serial.clone()),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn commit(&self, change: Change, receipts: ReceiptMaker<'_>) -> Result<Head, StoreError> {
         let mut conn = self.lock();
@@ -268,6 +349,9 @@ impl Store for SqliteStore {
                     StoreError::NoDelivery
                 });
             }
+        }
+        for c in &change.certificates {
+            apply_certificate(&tx, c)?;
         }
         let mut chain = Chain::new(head_of(&tx)?);
         {
@@ -449,6 +533,20 @@ impl Store for SqliteStore {
 
     fn audit_head(&self) -> Result<Head, StoreError> {
         head_of(&self.read())
+    }
+
+    fn certificates(&self) -> Result<Vec<CertRecord>, StoreError> {
+        let conn = self.read();
+        let mut stmt = conn.prepare(&format!("SELECT {CERT_COLUMNS} FROM certificates ORDER BY issued_seq"))?;
+        let rows = stmt.query_map([], cert_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn certificate(&self, serial: &str) -> Result<Option<CertRecord>, StoreError> {
+        let conn = self.read();
+        Ok(conn
+            .query_row(&format!("SELECT {CERT_COLUMNS} FROM certificates WHERE serial = ?1"), [serial], cert_from_row)
+            .optional()?)
     }
 
     fn counts(&self) -> Result<Counts, StoreError> {
