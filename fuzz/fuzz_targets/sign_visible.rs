@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
         rect: (rect != [0.0; 4]).then_some(rect),
         image: image.map(<[u8]>::to_vec),
         doc_number: Some("610/TB-SGDĐT".into()),
+        parts: None,
     };
     let opts = SignOptions { visible: Some(visible), ..SignOptions::default() };
     let f = fixture();
