@@ -619,7 +619,8 @@ fn parse_in_window(
     {
         return Ok(Some((r, Object::Stream(object::Stream { dict, data: (start, end) }), after)));
     }
-    let found = src.find(start, b"endstream")?.ok_or(PdfError::Syntax { offset, what: "stream without endstream".into() })?;
+    let found =
+        src.find(start, b"endstream")?.ok_or(PdfError::Syntax { offset, what: "stream without endstream".into() })?;
     let mut end = found;
     let before = src.window(start.max(found.saturating_sub(2)), found - start.max(found.saturating_sub(2)))?;
     if end > start && before.last() == Some(&b'\n') {

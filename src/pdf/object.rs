@@ -409,7 +409,8 @@ impl<'a> Parser<'a> {
             if is_whitespace(c) {
                 continue;
             }
-            let v = hex_val(c).ok_or_else(|| PdfError::Syntax { offset: self.base + start, what: "bad hex string".into() })?;
+            let v = hex_val(c)
+                .ok_or_else(|| PdfError::Syntax { offset: self.base + start, what: "bad hex string".into() })?;
             match high.take() {
                 Some(h) => out.push(h << 4 | v),
                 None => high = Some(v),
@@ -440,7 +441,8 @@ impl<'a> Parser<'a> {
                 .map(Object::Int)
                 .map_err(|_| PdfError::Syntax { offset: self.base + start, what: "integer too large".into() });
         }
-        let s = std::str::from_utf8(t).map_err(|_| PdfError::Syntax { offset: self.base + start, what: "bad number".into() })?;
+        let s = std::str::from_utf8(t)
+            .map_err(|_| PdfError::Syntax { offset: self.base + start, what: "bad number".into() })?;
         if let Ok(i) = s.parse::<i64>() {
             return Ok(Object::Int(i));
         }

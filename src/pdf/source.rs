@@ -223,7 +223,11 @@ impl<'a> Source<'a> {
     }
 
     /// The digest of `ranges`, read in chunks.
-    pub fn digest(&self, ranges: &[(usize, usize)], alg: &'static ring::digest::Algorithm) -> Result<Vec<u8>, PdfError> {
+    pub fn digest(
+        &self,
+        ranges: &[(usize, usize)],
+        alg: &'static ring::digest::Algorithm,
+    ) -> Result<Vec<u8>, PdfError> {
         let mut ctx = ring::digest::Context::new(alg);
         for &(from, to) in ranges {
             if to > self.len() || from > to {
