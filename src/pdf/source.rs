@@ -230,24 +230,30 @@ impl<'a> Source<'a> {
     ) -> Result<Vec<u8>, PdfError> {
         let mut ctx = ring::digest::Context::new(alg);
         for &(from, to) in ranges {
-            if to > self.len() || from > to {
-                return Err(PdfError::Io(std::io::ErrorKind::UnexpectedEof));
-            }
-            match *self {
-                Source::Bytes(b) => ctx.update(b.get(from..to).unwrap_or_default()),
-                Source::File(f) => {
-                    let mut buf = vec![0; CHUNK.min(to - from)];
-                    let mut pos = from;
-                    while pos < to {
-                        let n = CHUNK.min(to - pos);
-                        let part = buf.get_mut(..n).unwrap_or_default();
-                        f.read_exact_at(part, pos)?;
-                        ctx.update(part);
-                        pos += n;
-                    }
+            self.update(&mut ctx, from, to)?;
+        }
+        Ok(ctx.finish().as_ref().to_vec())
+    }
+
+    /// Feeds `[from, to)` to `ctx`, a chunk at a time.
+    pub fn update(&self, ctx: &mut ring::digest::Context, from: usize, to: usize) -> Result<(), PdfError> {
+        if to > self.len() || from > to {
+            return Err(PdfError::Io(std::io::ErrorKind::UnexpectedEof));
+        }
+        match *self {
+            Source::Bytes(b) => ctx.update(b.get(from..to).unwrap_or_default()),
+            Source::File(f) => {
+                let mut buf = vec![0; CHUNK.min(to - from)];
+                let mut pos = from;
+                while pos < to {
+                    let n = CHUNK.min(to - pos);
+                    let part = buf.get_mut(..n).unwrap_or_default();
+                    f.read_exact_at(part, pos)?;
+                    ctx.update(part);
+                    pos += n;
                 }
             }
         }
-        Ok(ctx.finish().as_ref().to_vec())
+        Ok(())
     }
 }
