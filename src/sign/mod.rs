@@ -158,6 +158,20 @@ pub fn sign_source(
     tsa: Option<&dyn Timestamper>,
     opts: &SignOptions,
 ) -> Result<Signed, SignError> {
+    sign_hashed(input, None, key, creds, tsa, opts)
+}
+
+/// [`sign_source`], given the input already hashed with the key's digest
+/// algorithm when `hashed` is set (the file signer hashes while the kernel
+/// copies).
+pub(crate) fn sign_hashed(
+    input: Source<'_>,
+    hashed: Option<ring::digest::Context>,
+    key: &dyn SigningKey,
+    creds: &Credentials,
+    tsa: Option<&dyn Timestamper>,
+    opts: &SignOptions,
+) -> Result<Signed, SignError> {
     let at = opts.time.unwrap_or_else(OffsetDateTime::now_utc);
     let cert = creds.check(at)?;
     if cert.x509.public_key().subject_public_key.data.as_ref() != key.public_key() {
@@ -181,7 +195,7 @@ pub fn sign_source(
     )
     .len();
     let mut layout = lay_out(input, &cert, opts, at, estimate + SLACK)?;
-    let digest = layout.digest(input, digest_alg)?;
+    let digest = layout.digest(input, hashed, digest_alg)?;
     let attrs = build::signed_attributes(cms_oid::DATA, &digest, &identity);
     let signature = key.sign(&attrs)?;
     let token = match tsa {
@@ -216,7 +230,7 @@ pub fn prepare(
     let estimate =
         assemble(creds, &identity, scheme, &vec![0; digest_alg.digest(b"").len()], &vec![0xFF; max_sig], None).len();
     let layout = lay_out(Source::Bytes(input), &cert, opts, at, estimate + tsa_reserve + SLACK)?;
-    let digest = layout.digest(Source::Bytes(input), digest_alg)?;
+    let digest = layout.digest(Source::Bytes(input), None, digest_alg)?;
     let signed_attrs = build::signed_attributes(cms_oid::DATA, &digest, &identity);
     let attrs_digest = digest_alg.digest(&signed_attrs);
     Ok(Prepared { tail: layout.tail, signed_attrs, digest: attrs_digest, digest_algorithm: digest_alg })
@@ -325,9 +339,21 @@ struct Layout {
 
 impl Layout {
     /// The digest of the signed ranges: everything but the /Contents string.
-    fn digest(&self, input: Source<'_>, alg: DigestAlgorithm) -> Result<Vec<u8>, PdfError> {
-        let mut ctx = ring::digest::Context::new(alg.ring());
-        input.update(&mut ctx, 0, input.len())?;
+    /// `hashed`: the input already hashed (with `alg`).
+    fn digest(
+        &self,
+        input: Source<'_>,
+        hashed: Option<ring::digest::Context>,
+        alg: DigestAlgorithm,
+    ) -> Result<Vec<u8>, PdfError> {
+        let mut ctx = match hashed {
+            Some(ctx) => ctx,
+            None => {
+                let mut ctx = ring::digest::Context::new(alg.ring());
+                input.update(&mut ctx, 0, input.len())?;
+                ctx
+            }
+        };
         ctx.update(&self.tail[..self.contents.0 - self.base_len]);
         ctx.update(&self.tail[self.contents.1 - self.base_len..]);
         Ok(ctx.finish().as_ref().to_vec())
