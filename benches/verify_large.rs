@@ -113,7 +113,11 @@ fn main() {
     if std::env::args().any(|a| a == "--small") {
         // The small-document figure alone (for profiling).
         let rate = small_rate(&sample, &opts, 3.0);
-        println!("verify {} KB sample: {rate:.0} documents/s in-process, {:.3} ms each", sample.len() / 1000, 1e3 / rate);
+        println!(
+            "verify {} KB sample: {rate:.0} documents/s in-process, {:.3} ms each",
+            sample.len() / 1000,
+            1e3 / rate
+        );
         return;
     }
     let support = root.join("tests/support");
