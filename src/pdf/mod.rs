@@ -554,9 +554,15 @@ pub fn parse_indirect_in(
             Err(e) if whole || e.is_budget() || matches!(e, PdfError::Io(_)) || want >= OBJECT_WINDOW.1 => {
                 return Err(e);
             }
+            // A header is read whole in the first window: an object that
+            // does not start with one is not grown into.
+            Err(e @ PdfError::Syntax { offset: at, .. }) if at == offset => return Err(e),
             // The window ended inside the object (or the object is
-            // malformed: a larger window tells which).
-            Ok(None) | Err(_) => want = want.saturating_mul(8),
+            // malformed: a larger window tells which), within the
+            // document's allowance for reading again.
+            Ok(None) | Err(_) if src.may_grow(want.saturating_mul(8)) => want = want.saturating_mul(8),
+            Ok(None) => return Err(PdfError::Limit("objects read again in larger windows")),
+            Err(e) => return Err(e),
         }
     }
 }

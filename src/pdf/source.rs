@@ -28,7 +28,15 @@ pub struct FileSource {
     len: usize,
     /// (block number, bytes), most recently used last.
     blocks: RefCell<Vec<(usize, Vec<u8>)>>,
+    /// Bytes read again by windows that had to grow (see [`Source::may_grow`]).
+    regrown: std::cell::Cell<usize>,
 }
+
+/// Bytes a document may read again through growing windows. An object
+/// larger than its first window is rare and read a few times over; a file
+/// full of objects that start well and never end would otherwise make each
+/// one cost tens of MB of reads.
+const REGROWN_LIMIT: usize = 256 << 20;
 
 /// Size of one cached block.
 const BLOCK: usize = 64 << 10;
@@ -42,7 +50,12 @@ impl FileSource {
     /// document is the file as it was when opened).
     pub fn new(file: File) -> std::io::Result<Self> {
         let len = usize::try_from(file.metadata()?.len()).map_err(|_| std::io::ErrorKind::FileTooLarge)?;
-        Ok(FileSource { file, len, blocks: RefCell::new(Vec::with_capacity(BLOCKS)) })
+        Ok(FileSource {
+            file,
+            len,
+            blocks: RefCell::new(Vec::with_capacity(BLOCKS)),
+            regrown: std::cell::Cell::new(0),
+        })
     }
 
     fn block(&self, n: usize, out: &mut Vec<u8>, from: usize, to: usize) -> Result<(), PdfError> {
@@ -132,6 +145,20 @@ impl<'a> Source<'a> {
         match self {
             Source::Bytes(_) => self.window(0, end),
             Source::File(_) => self.window(end.saturating_sub(len), len.min(end)),
+        }
+    }
+
+    /// Whether a window may grow to `len` bytes: always for a buffer (its
+    /// windows are whole), and for a file while the document has re-read
+    /// less than [`REGROWN_LIMIT`] bytes.
+    pub fn may_grow(&self, len: usize) -> bool {
+        match self {
+            Source::Bytes(_) => true,
+            Source::File(f) => {
+                let total = f.regrown.get().saturating_add(len);
+                f.regrown.set(total);
+                total <= REGROWN_LIMIT
+            }
         }
     }
 
