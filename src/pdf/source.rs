@@ -50,12 +50,7 @@ impl FileSource {
     /// document is the file as it was when opened).
     pub fn new(file: File) -> std::io::Result<Self> {
         let len = usize::try_from(file.metadata()?.len()).map_err(|_| std::io::ErrorKind::FileTooLarge)?;
-        Ok(FileSource {
-            file,
-            len,
-            blocks: RefCell::new(Vec::with_capacity(BLOCKS)),
-            regrown: std::cell::Cell::new(0),
-        })
+        Ok(FileSource { file, len, blocks: RefCell::new(Vec::with_capacity(BLOCKS)), regrown: std::cell::Cell::new(0) })
     }
 
     fn block(&self, n: usize, out: &mut Vec<u8>, from: usize, to: usize) -> Result<(), PdfError> {
