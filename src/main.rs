@@ -676,9 +676,24 @@ impl SignFiles<'_> {
     }
 }
 
-fn sign_options(s: &SignatureOptions, files: &SignFiles<'_>, input: &[u8], cert: &[u8]) -> Result<SignOptions, String> {
+/// `input` is the document when already read; a visible signature reads it
+/// (to place itself by the text) when not.
+fn sign_options(
+    s: &SignatureOptions,
+    files: &SignFiles<'_>,
+    input: Option<&[u8]>,
+    cert: &[u8],
+) -> Result<SignOptions, String> {
     let mut page = s.page;
     let visible = if s.visible {
+        let read_now;
+        let input = match input {
+            Some(held) => held,
+            None => {
+                read_now = read(files.input)?;
+                &read_now[..]
+            }
+        };
         let image = match &s.image {
             Some(p) => {
                 let png = read(p)?;
@@ -796,11 +811,14 @@ fn run_sign(a: SignArgs) -> Result<i32, String> {
     let key = key_from(&read(&key_path)?, &key_path.display().to_string())?;
     let creds = credentials(&cert, &a.sig.chain)?;
     let tsa = timestamper(&a.tsa)?;
-    let input = read(&input_path)?;
-    let opts = sign_options(&a.sig, &files, &input, &creds.cert)?;
-    let signed =
-        sign::sign(&input, &key, &creds, tsa.as_ref().map(|t| t.0.as_ref()), &opts).map_err(|e| files.error(&e))?;
-    write_atomically(&output, &[&input, &signed.tail])?;
+    let opts = sign_options(&a.sig, &files, None, &creds.cert)?;
+    // By position: the input is copied by the kernel and hashed once, never
+    // held whole (see `sign::file`).
+    let signed = sign::file::sign_file(&input_path, &output, &key, &creds, tsa.as_ref().map(|t| t.0.as_ref()), &opts)
+        .map_err(|e| match e {
+        sign::file::SignFileError::Sign(e) => files.error(&e),
+        other => other.to_string(),
+    })?;
     if !a.quiet {
         println!("{}", signed_line(&output, &signed.field, &creds.cert, tsa.as_ref()));
     }
@@ -814,7 +832,7 @@ fn run_sign_step(step: SignStep) -> Result<i32, String> {
             let creds = credentials(&sig.cert, &sig.options.chain)?;
             let scheme = sign::scheme_for(&creds.cert).map_err(|e| files.error(&e))?;
             let data = read(&input)?;
-            let opts = sign_options(&sig.options, &files, &data, &creds.cert)?;
+            let opts = sign_options(&sig.options, &files, Some(&data), &creds.cert)?;
             let p = sign::prepare(&data, &creds, scheme, tsa_reserve, &opts).map_err(|e| files.error(&e))?;
             write_atomically(&output, &[&data, &p.tail])?;
             if let Some(path) = attrs_out {

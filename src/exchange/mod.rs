@@ -14,6 +14,7 @@ use crate::audit::{Action, Event, Head};
 use crate::cms::tsa::{LocalTsa, Timestamper};
 use crate::directory::{Directory, LineResolution, OrganId};
 use crate::envelope::{self, FieldError, Header};
+use crate::pdf::source::{FileSource, Source};
 use crate::pki::keys::LocalKey;
 use crate::sign::appearance::Role;
 use crate::sign::placement;
@@ -194,13 +195,15 @@ impl Exchange {
 
         // Verification on arrival: nothing that is not TOTAL-PASSED, or that
         // changed after signing, goes further.
-        // Read once: verification and the seal work on the same bytes.
-        // (Verifying and signing by position, without holding the file, is
-        // the core's next step; memory per upload is its size until then.)
-        let input = std::fs::read(pdf.temp_path()).map_err(|source| {
+        // Verification, the text and the seal read the upload by position
+        // from its temporary file, never holding it whole: memory per upload
+        // does not grow with its size. The file is the blob store's own and
+        // is not changed until committed, so all three see the same bytes.
+        let file = std::fs::File::open(pdf.temp_path()).and_then(FileSource::new).map_err(|source| {
             ExchangeError::Blob(BlobError::Io { path: pdf.temp_path().display().to_string(), source })
         })?;
-        let report = verify::verify_bytes(&input, "upload", &self.verify.load())
+        let input = Source::File(&file);
+        let report = verify::verify_source(input, "upload", &self.verify.load())
             .map_err(|e| ExchangeError::Refused { reason: format!("the PDF is unusable: {e}"), report: json!(null) })?;
         let report_json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap_or(json!(null));
         if report.indication != Indication::TotalPassed || report.modified_after_signing {
@@ -234,7 +237,7 @@ impl Exchange {
             .chain(report.signatures.iter().flat_map(|s| s.warnings.iter().map(move |w| format!("{}: {w}", s.field))))
             .collect();
         // What the document's own text says, against what the sender claims.
-        match crate::text::header::inspect(&input, &crate::text::TextLimits::default()) {
+        match crate::text::header::inspect_source(input, &crate::text::TextLimits::default()) {
             Ok(text) => warnings.extend(claims::compare(&header, &text)),
             Err(e) => warnings.push(format!("the document's text could not be read to compare its header: {e}")),
         }
@@ -263,18 +266,18 @@ impl Exchange {
                 // name the header gives). When the page leaves no place, the
                 // organisation still signs, without an appearance, and says so.
                 let mut want = placement::Placing::default();
-                let placed = match placement::visible(
+                let placed = match placement::visible_in(
                     Role::Organization,
                     Some(org.seal.clone()),
                     None,
                     &want,
-                    &input,
+                    input,
                     &org.creds.cert,
                 ) {
                     Ok(p) => Some(p),
                     Err(_) => {
                         want.anchor = Some(header.signer.full_name.as_str());
-                        placement::visible(Role::Organization, Some(org.seal.clone()), None, &want, &input, &org.creds.cert)
+                        placement::visible_in(Role::Organization, Some(org.seal.clone()), None, &want, input, &org.creds.cert)
                             .map_err(|e| {
                                 warnings.push(format!(
                                     "no place for the organisation's seal ({e}): its signature was applied without an appearance"
@@ -300,20 +303,26 @@ impl Exchange {
                     }),
                     ..SignOptions::default()
                 };
-                let signed = sign::sign(&input, &org.key, &org.creds, Some(&self.tsa as &dyn Timestamper), &opts)?;
+                let signed =
+                    sign::sign_source(input, &org.key, &org.creds, Some(&self.tsa as &dyn Timestamper), &opts)?;
                 tail = Some(signed.tail);
             }
         }
 
+        // What is delivered is the received bytes and the seal's update
+        // after them: hashed by streaming the received file.
         let delivered_sha = {
             let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-            ctx.update(&input);
+            input.update(&mut ctx, 0, input.len()).map_err(|e| ExchangeError::Refused {
+                reason: format!("the PDF is unusable: {e}"),
+                report: json!(null),
+            })?;
             if let Some(t) = &tail {
                 ctx.update(t);
             }
             hex(ctx.finish().as_ref())
         };
-        drop(input);
+        drop(file);
         let (received, received_len) = pdf.commit()?;
         let tail_id = match &tail {
             Some(t) => Some(self.blobs.put(t)?),

@@ -15,10 +15,13 @@ pub mod byterange;
 pub mod filters;
 pub mod object;
 pub mod signatures;
+pub mod source;
 pub mod write;
 pub mod xref;
 
 use object::{ObjRef, Object, Parser, dict_get};
+use source::Source;
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -43,6 +46,9 @@ pub enum PdfError {
     Unsupported(String),
     #[error("encrypted PDFs are not supported")]
     Encrypted,
+    /// The file could not be read at a position the reader needed.
+    #[error("cannot read the file: {0}")]
+    Io(std::io::ErrorKind),
 }
 
 impl PdfError {
@@ -152,7 +158,7 @@ struct ObjStm {
 
 /// A PDF file opened for reading.
 pub struct Document<'a> {
-    pub data: &'a [u8],
+    src: Source<'a>,
     pub xref: Xref,
     pub budget: &'a Budget,
     objstms: RefCell<HashMap<(u32, usize), Rc<ObjStm>>>,
@@ -175,13 +181,18 @@ const OBJSTM_CACHE: usize = 64;
 impl<'a> Document<'a> {
     /// Opens a PDF: checks the header and reads the cross-reference chain.
     pub fn open(data: &'a [u8], budget: &'a Budget) -> Result<Self, PdfError> {
-        let head = &data[..data.len().min(1024)];
-        if memchr::memmem::find(head, b"%PDF-").is_none() {
+        Self::open_source(Source::Bytes(data), budget)
+    }
+
+    /// Opens a PDF read by position (see [`source`]).
+    pub fn open_source(src: Source<'a>, budget: &'a Budget) -> Result<Self, PdfError> {
+        let head = src.window(0, 1024)?;
+        if memchr::memmem::find(&head, b"%PDF-").is_none() {
             return Err(PdfError::NotPdf);
         }
-        let xref = Xref::load(data, budget)?;
+        let xref = Xref::load(src, budget)?;
         let doc = Document {
-            data,
+            src,
             xref,
             budget,
             objstms: RefCell::new(HashMap::new()),
@@ -194,6 +205,20 @@ impl<'a> Document<'a> {
             return Err(PdfError::Encrypted);
         }
         Ok(doc)
+    }
+
+    /// Where the bytes come from.
+    pub fn source(&self) -> Source<'a> {
+        self.src
+    }
+
+    /// The file's length in bytes.
+    pub fn len(&self) -> usize {
+        self.src.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.src.is_empty()
     }
 
     /// Records a repair or skipped damage (each distinct sentence once).
@@ -289,7 +314,7 @@ impl<'a> Document<'a> {
     /// object is then found by its `num G obj` header: the last one before
     /// the section that lists it. Each such repair is noted.
     pub fn locate(&self, num: u32, offset: usize, view: View) -> Result<Option<usize>, PdfError> {
-        if header_at(self.data, offset) == Some(num) {
+        if header_at(&self.src.rest(offset, 256)?, 0) == Some(num) {
             return Ok(Some(offset));
         }
         let section = self
@@ -298,9 +323,9 @@ impl<'a> Document<'a> {
             .iter()
             .filter(|s| view.sees(s.offset))
             .find(|s| s.entries.contains_key(&num))
-            .map_or(self.data.len(), |s| s.offset);
+            .map_or(self.src.len(), |s| s.offset);
         if self.headers.borrow().is_none() {
-            let index = index_headers(self.data, self.budget)?;
+            let index = index_headers(self.src, self.budget)?;
             *self.headers.borrow_mut() = Some(index);
         }
         let found = self
@@ -360,7 +385,7 @@ impl<'a> Document<'a> {
         if !(0..=1_000_000).contains(&n) || first < 0 {
             return Err(PdfError::Xref(format!("object stream {stream} has a bad header")));
         }
-        let data = filters::decode(&s.dict, &self.data[s.data.0..s.data.1], self.budget)?;
+        let data = filters::decode(&s.dict, &self.stream_raw(&s)?, self.budget)?;
         let first = first as usize;
         let mut p = Parser::new(&data, 0);
         // Each index entry takes at least 4 bytes: a declared count the data
@@ -386,7 +411,12 @@ impl<'a> Document<'a> {
     /// Parses `n g obj ... endobj` at `offset` (top level, so string spans
     /// are file offsets).
     pub fn parse_indirect(&self, offset: usize) -> Result<(ObjRef, Object), PdfError> {
-        parse_indirect_at(self.data, offset, Some(self))
+        self.parse_indirect_span(offset).map(|(r, o, _)| (r, o))
+    }
+
+    /// [`Document::parse_indirect`], also returning where the object ends.
+    pub fn parse_indirect_span(&self, offset: usize) -> Result<(ObjRef, Object, usize), PdfError> {
+        parse_indirect_in(self.src, offset, Some(self))
     }
 
     /// The value of an indirect /Length. Only one level is followed: a
@@ -408,8 +438,8 @@ impl<'a> Document<'a> {
     }
 
     /// Raw data of a stream (not decoded).
-    pub fn stream_raw(&self, s: &object::Stream) -> &'a [u8] {
-        &self.data[s.data.0..s.data.1]
+    pub fn stream_raw(&self, s: &object::Stream) -> Result<Cow<'a, [u8]>, PdfError> {
+        self.src.window(s.data.0, s.data.1.saturating_sub(s.data.0))
     }
 }
 
@@ -458,18 +488,28 @@ pub fn object_header_start(data: &[u8], obj_kw: usize) -> Option<usize> {
 }
 
 /// Every object header in the file, by number, in file order.
-fn index_headers(data: &[u8], budget: &Budget) -> Result<HashMap<u32, Vec<usize>>, PdfError> {
+/// (Read in chunks: each sees the 1 KiB before it, for the header's
+/// numbers, and a little after, for what follows `obj`.)
+fn index_headers(src: Source<'_>, budget: &Budget) -> Result<HashMap<u32, Vec<usize>>, PdfError> {
     let mut index: HashMap<u32, Vec<usize>> = HashMap::new();
-    for (i, hit) in memchr::memmem::find_iter(data, b"obj").enumerate() {
-        if i % 65_536 == 0 {
-            budget.check_time()?;
+    let mut i = 0usize;
+    src.chunks(0, src.len(), 1 << 10, 64, |w, base, (s, e)| {
+        for hit in memchr::memmem::find_iter(w, b"obj") {
+            if !(s..e).contains(&(base + hit)) {
+                continue;
+            }
+            if i.is_multiple_of(65_536) {
+                budget.check_time()?;
+            }
+            i += 1;
+            if let Some(start) = object_header_start(w, hit)
+                && let Some(num) = header_at(w, start)
+            {
+                index.entry(num).or_default().push(base + start);
+            }
         }
-        if let Some(start) = object_header_start(data, hit)
-            && let Some(num) = header_at(data, start)
-        {
-            index.entry(num).or_default().push(start);
-        }
-    }
+        Ok(true)
+    })?;
     Ok(index)
 }
 
@@ -487,10 +527,56 @@ pub fn parse_indirect_span(
     offset: usize,
     doc: Option<&Document<'_>>,
 ) -> Result<(ObjRef, Object, usize), PdfError> {
-    if offset >= data.len() {
+    parse_indirect_in(Source::Bytes(data), offset, doc)
+}
+
+/// The first window an object is parsed in when read from a file, and the
+/// largest it grows to (a stream's data is never in it: only its
+/// dictionary, and the `endstream` found by position).
+const OBJECT_WINDOW: (usize, usize) = (4 << 10, 16 << 20);
+
+/// [`parse_indirect_span`] read by position: the object is parsed in a
+/// window that grows (up to a bound) while the object runs past it.
+pub fn parse_indirect_in(
+    src: Source<'_>,
+    offset: usize,
+    doc: Option<&Document<'_>>,
+) -> Result<(ObjRef, Object, usize), PdfError> {
+    if offset >= src.len() {
         return Err(PdfError::Xref(format!("object offset {offset} beyond end of file")));
     }
-    let mut p = Parser::new(data, offset);
+    let mut want = OBJECT_WINDOW.0;
+    loop {
+        let w = src.rest(offset, want)?;
+        let whole = src.reaches_end(offset, w.len());
+        match parse_in_window(src, &w, offset, whole, doc) {
+            Ok(Some(done)) => return Ok(done),
+            Err(e) if whole || e.is_budget() || matches!(e, PdfError::Io(_)) || want >= OBJECT_WINDOW.1 => {
+                return Err(e);
+            }
+            // A header is read whole in the first window: an object that
+            // does not start with one is not grown into.
+            Err(e @ PdfError::Syntax { offset: at, .. }) if at == offset => return Err(e),
+            // The window ended inside the object (or the object is
+            // malformed: a larger window tells which), within the
+            // document's allowance for reading again.
+            Ok(None) | Err(_) if src.may_grow(want.saturating_mul(8)) => want = want.saturating_mul(8),
+            Ok(None) => return Err(PdfError::Limit("objects read again in larger windows")),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Parses the object at the start of `w` (the file's bytes from `offset`);
+/// `None` when the window ends too early to know the object is complete.
+fn parse_in_window(
+    src: Source<'_>,
+    w: &[u8],
+    offset: usize,
+    whole: bool,
+    doc: Option<&Document<'_>>,
+) -> Result<Option<(ObjRef, Object, usize)>, PdfError> {
+    let mut p = Parser::at_base(w, 0, offset);
     let (Some(num), Some(generation)) = (p.uint(), p.uint()) else {
         return Err(PdfError::Syntax { offset, what: "expected an object header".into() });
     };
@@ -499,46 +585,56 @@ pub fn parse_indirect_span(
     }
     let r = ObjRef { num: num as u32, generation: generation as u16 };
     let obj = p.object(0)?;
+    // A token cut by the window's end would read as a shorter one: what
+    // follows the object must be in the window too.
+    if !whole && p.pos.saturating_add(32) > w.len() {
+        return Ok(None);
+    }
     let Object::Dict(dict) = obj else {
-        return Ok((r, obj, p.pos));
+        return Ok(Some((r, obj, offset + p.pos)));
     };
     let save = p.pos;
     if !p.keyword(b"stream") {
-        return Ok((r, Object::Dict(dict), save));
+        return Ok(Some((r, Object::Dict(dict), offset + save)));
     }
     // The keyword is followed by CRLF or LF (a lone CR is tolerated).
     let mut start = p.pos;
-    if data.get(start) == Some(&b'\r') {
+    if w.get(start) == Some(&b'\r') {
         start += 1;
     }
-    if data.get(start) == Some(&b'\n') {
+    if w.get(start) == Some(&b'\n') {
         start += 1;
     }
+    let start = offset + start;
     let declared = match (dict_get(&dict, b"Length"), doc) {
         (Some(Object::Int(n)), _) => usize::try_from(*n).ok(),
         (Some(Object::Ref(lr)), Some(d)) if lr.num != r.num => d.stream_length(*lr)?,
         _ => None,
     };
-    let ends_there = |end: usize| {
-        let mut q = Parser::new(data, end);
-        end <= data.len() && q.keyword(b"endstream")
-    };
-    let end = match declared.and_then(|n| start.checked_add(n)) {
-        Some(end) if ends_there(end) => end,
-        _ => {
-            let found = memchr::memmem::find(&data[start..], b"endstream")
-                .ok_or_else(|| PdfError::Syntax { offset, what: "stream without endstream".into() })?;
-            let mut end = start + found;
-            if end > start && data[end - 1] == b'\n' {
-                end -= 1;
-            }
-            if end > start && data[end - 1] == b'\r' {
-                end -= 1;
-            }
-            end
+    // The keyword after the data, read where it should be.
+    let endstream_at = |end: usize| -> Result<Option<usize>, PdfError> {
+        if end > src.len() {
+            return Ok(None);
         }
+        let t = src.rest(end, 1 << 10)?;
+        let mut q = Parser::new(&t, 0);
+        Ok(q.keyword(b"endstream").then_some(end + q.pos))
     };
-    let mut q = Parser::new(data, end);
-    q.keyword(b"endstream");
-    Ok((r, Object::Stream(object::Stream { dict, data: (start, end) }), q.pos))
+    if let Some(end) = declared.and_then(|n| start.checked_add(n))
+        && let Some(after) = endstream_at(end)?
+    {
+        return Ok(Some((r, Object::Stream(object::Stream { dict, data: (start, end) }), after)));
+    }
+    let found =
+        src.find(start, b"endstream")?.ok_or(PdfError::Syntax { offset, what: "stream without endstream".into() })?;
+    let mut end = found;
+    let before = src.window(start.max(found.saturating_sub(2)), found - start.max(found.saturating_sub(2)))?;
+    if end > start && before.last() == Some(&b'\n') {
+        end -= 1;
+    }
+    if end > start && before.get(before.len().wrapping_sub(1 + found - end)) == Some(&b'\r') {
+        end -= 1;
+    }
+    let after = endstream_at(end)?.unwrap_or(end);
+    Ok(Some((r, Object::Stream(object::Stream { dict, data: (start, end) }), after)))
 }

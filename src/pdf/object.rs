@@ -157,15 +157,23 @@ fn is_regular(b: u8) -> bool {
 pub struct Parser<'a> {
     pub buf: &'a [u8],
     pub pos: usize,
+    /// Where `buf` starts in the file: a parser over a window of a file
+    /// reports string spans and error offsets as file offsets.
+    pub base: usize,
 }
 
 impl<'a> Parser<'a> {
     pub fn new(buf: &'a [u8], pos: usize) -> Self {
-        Parser { buf, pos }
+        Parser { buf, pos, base: 0 }
+    }
+
+    /// A parser over `buf`, which holds the file's bytes from `base` on.
+    pub fn at_base(buf: &'a [u8], pos: usize, base: usize) -> Self {
+        Parser { buf, pos, base }
     }
 
     fn err(&self, what: &str) -> PdfError {
-        PdfError::Syntax { offset: self.pos, what: what.to_string() }
+        PdfError::Syntax { offset: self.base + self.pos, what: what.to_string() }
     }
 
     /// Skips whitespace and comments.
@@ -335,7 +343,7 @@ impl<'a> Parser<'a> {
         let mut level = 1usize;
         loop {
             let Some(&b) = self.buf.get(self.pos) else {
-                return Err(PdfError::Syntax { offset: start, what: "unterminated string".into() });
+                return Err(PdfError::Syntax { offset: self.base + start, what: "unterminated string".into() });
             };
             self.pos += 1;
             match b {
@@ -386,7 +394,7 @@ impl<'a> Parser<'a> {
                 _ => out.push(b),
             }
         }
-        Ok(PdfString { bytes: out, hex: false, span: (start, self.pos) })
+        Ok(PdfString { bytes: out, hex: false, span: (self.base + start, self.base + self.pos) })
     }
 
     fn hex_string(&mut self) -> Result<PdfString, PdfError> {
@@ -394,14 +402,15 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         let rest = &self.buf[self.pos..];
         let end = memchr::memchr(b'>', rest)
-            .ok_or_else(|| PdfError::Syntax { offset: start, what: "unterminated hex string".into() })?;
+            .ok_or_else(|| PdfError::Syntax { offset: self.base + start, what: "unterminated hex string".into() })?;
         let mut out = Vec::with_capacity(end / 2);
         let mut high: Option<u8> = None;
         for &c in &rest[..end] {
             if is_whitespace(c) {
                 continue;
             }
-            let v = hex_val(c).ok_or_else(|| PdfError::Syntax { offset: start, what: "bad hex string".into() })?;
+            let v = hex_val(c)
+                .ok_or_else(|| PdfError::Syntax { offset: self.base + start, what: "bad hex string".into() })?;
             match high.take() {
                 Some(h) => out.push(h << 4 | v),
                 None => high = Some(v),
@@ -411,7 +420,7 @@ impl<'a> Parser<'a> {
             out.push(h << 4);
         }
         self.pos += end + 1;
-        Ok(PdfString { bytes: out, hex: true, span: (start, self.pos) })
+        Ok(PdfString { bytes: out, hex: true, span: (self.base + start, self.base + self.pos) })
     }
 
     fn number_or_ref(&mut self) -> Result<Object, PdfError> {
@@ -430,9 +439,10 @@ impl<'a> Parser<'a> {
             self.pos = save;
             return i64::try_from(n)
                 .map(Object::Int)
-                .map_err(|_| PdfError::Syntax { offset: start, what: "integer too large".into() });
+                .map_err(|_| PdfError::Syntax { offset: self.base + start, what: "integer too large".into() });
         }
-        let s = std::str::from_utf8(t).map_err(|_| PdfError::Syntax { offset: start, what: "bad number".into() })?;
+        let s = std::str::from_utf8(t)
+            .map_err(|_| PdfError::Syntax { offset: self.base + start, what: "bad number".into() })?;
         if let Ok(i) = s.parse::<i64>() {
             return Ok(Object::Int(i));
         }
@@ -444,9 +454,9 @@ impl<'a> Parser<'a> {
                 cleaned
                     .parse::<f64>()
                     .map(Object::Real)
-                    .map_err(|_| PdfError::Syntax { offset: start, what: "bad number".into() })
+                    .map_err(|_| PdfError::Syntax { offset: self.base + start, what: "bad number".into() })
             }
-            _ => Err(PdfError::Syntax { offset: start, what: "bad number".into() }),
+            _ => Err(PdfError::Syntax { offset: self.base + start, what: "bad number".into() }),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::object::{Dict, ObjRef, Object, dict_get};
 use super::xref::Entry;
-use super::{Document, PdfError, View, parse_indirect_span};
+use super::{Document, PdfError, View};
 use std::collections::HashSet;
 
 /// Most form fields visited, and the deepest field hierarchy followed.
@@ -191,9 +191,19 @@ pub fn find_signatures(doc: &Document<'_>) -> Result<Vec<FoundSignature>, PdfErr
     }
     // Any other signature dictionary (/Type /Sig or /DocTimeStamp, or
     // anything with a /ByteRange) in a top-level object.
-    let mut hits: Vec<usize> = memchr::memmem::find_iter(doc.data, b"/ByteRange").collect();
-    hits.extend(memchr::memmem::find_iter(doc.data, b"/Sig"));
-    hits.extend(memchr::memmem::find_iter(doc.data, b"/DocTimeStamp"));
+    // One pass over the file (in chunks when it is read by position).
+    let needles: [&[u8]; 3] = [b"/ByteRange", b"/Sig", b"/DocTimeStamp"];
+    let mut hits: Vec<usize> = Vec::new();
+    let src = doc.source();
+    src.chunks(0, src.len(), 0, 16, |w, base, (s, e)| {
+        for i in memchr::memchr_iter(b'/', w) {
+            let at = base + i;
+            if (s..e).contains(&at) && needles.iter().any(|n| w.get(i..).is_some_and(|r| r.starts_with(n))) {
+                hits.push(at);
+            }
+        }
+        Ok(true)
+    })?;
     hits.sort_unstable();
     if hits.is_empty() {
         return Ok(out);
@@ -220,7 +230,7 @@ pub fn find_signatures(doc: &Document<'_>) -> Result<Vec<FoundSignature>, PdfErr
             continue;
         }
         doc.budget.tick()?;
-        let Ok((r, obj, end)) = parse_indirect_span(doc.data, offset, Some(doc)) else {
+        let Ok((r, obj, end)) = doc.parse_indirect_span(offset) else {
             continue;
         };
         if end < hit || seen_objects.contains(&r) {
@@ -259,7 +269,7 @@ fn load_top_level(doc: &Document<'_>, r: ObjRef) -> Result<Option<FoundSignature
             let offset = doc
                 .locate(r.num, offset, View::Latest)?
                 .ok_or_else(|| PdfError::Xref(format!("object {} expected at byte {offset}", r.num)))?;
-            let (_, obj, end) = parse_indirect_span(doc.data, offset, Some(doc))?;
+            let (_, obj, end) = doc.parse_indirect_span(offset)?;
             Ok(obj.as_dict().cloned().map(|dict| FoundSignature {
                 field: None,
                 object: Some(r),

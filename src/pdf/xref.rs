@@ -6,7 +6,8 @@
 //! what later sections define against that state.
 
 use super::object::{Dict, Object, Parser, dict_get};
-use super::{Budget, PdfError, filters, parse_indirect_at};
+use super::source::Source;
+use super::{Budget, PdfError, filters, parse_indirect_in};
 use std::collections::{HashMap, HashSet};
 
 /// Where an object lives.
@@ -54,24 +55,25 @@ impl Xref {
     /// truncated file, a broken last revision), the newest earlier revision
     /// that reads cleanly is used instead and the damage is recorded in
     /// [`Xref::repairs`]; only a file with no readable revision is an error.
-    pub fn load(data: &[u8], budget: &Budget) -> Result<Xref, PdfError> {
-        let first = last_startxref(data, data.len())
+    pub fn load(src: Source<'_>, budget: &Budget) -> Result<Xref, PdfError> {
+        let first = last_startxref_in(src, src.len())?
             .ok_or_else(|| PdfError::Xref("no startxref at the end of the file".into()))
-            .and_then(|at| Self::load_chain(data, at, budget));
+            .and_then(|at| Self::load_chain(src, at, budget));
         let mut xref = match first {
             Ok(x) => x,
-            Err(e) if e.is_budget() => return Err(e),
-            Err(e) => Self::recover(data, budget, e)?,
+            Err(e) if e.is_budget() || matches!(e, PdfError::Io(_)) => return Err(e),
+            Err(e) => Self::recover(src, budget, e)?,
         };
-        if let Some(end) = complete_end(data)
-            && trim_ws_end(data) > end
+        let complete = complete_end(src)?;
+        if let Some(end) = complete
+            && trim_ws_end(src)? > end
         {
             xref.damaged_tail = Some(end);
             xref.repairs.push(format!(
                 "the file is truncated or damaged: its last {} bytes (after byte {end}) are not a complete revision",
-                data.len() - end
+                src.len() - end
             ));
-        } else if complete_end(data).is_none() {
+        } else if complete.is_none() {
             xref.damaged_tail = Some(0);
             xref.repairs.push("the file is truncated: it does not end with %%EOF".into());
         }
@@ -79,13 +81,13 @@ impl Xref {
     }
 
     /// The newest earlier revision that reads cleanly.
-    fn recover(data: &[u8], budget: &Budget, first: PdfError) -> Result<Xref, PdfError> {
-        let mut end = data.len();
+    fn recover(src: Source<'_>, budget: &Budget, first: PdfError) -> Result<Xref, PdfError> {
+        let mut end = src.len();
         for _ in 0..MAX_RECOVERY_TRIES {
-            let Some(kw) = memchr::memmem::rfind(&data[..end], b"startxref") else { break };
+            let Some(kw) = src.rfind(end, b"startxref")? else { break };
             end = kw;
-            let Some(at) = startxref_value(data, kw) else { continue };
-            match Self::load_chain(data, at, budget) {
+            let Some(at) = startxref_value_in(src, kw)? else { continue };
+            match Self::load_chain(src, at, budget) {
                 Ok(mut x) => {
                     x.repairs.push(format!(
                         "the last revision cannot be read ({first}); the revision whose startxref is at byte {kw} was read instead"
@@ -99,7 +101,7 @@ impl Xref {
         Err(first)
     }
 
-    fn load_chain(data: &[u8], startxref: usize, budget: &Budget) -> Result<Xref, PdfError> {
+    fn load_chain(src: Source<'_>, startxref: usize, budget: &Budget) -> Result<Xref, PdfError> {
         let mut sections = Vec::new();
         let mut seen = HashSet::new();
         let mut next = Some(startxref);
@@ -111,13 +113,13 @@ impl Xref {
                 return Err(PdfError::Limit("number of revisions"));
             }
             budget.check_time()?;
-            let mut section = read_section(data, offset, budget)?;
+            let mut section = read_section(src, offset, budget)?;
             // Hybrid-reference files: the table's /XRefStm holds more entries;
             // the table's own entries take precedence.
             if let Some(stm) = dict_get(&section.trailer, b"XRefStm").and_then(Object::as_int) {
                 let stm = usize::try_from(stm).map_err(|_| PdfError::Xref("bad /XRefStm".into()))?;
                 if seen.insert(stm) {
-                    let extra = read_section(data, stm, budget)?;
+                    let extra = read_section(src, stm, budget)?;
                     for (k, v) in extra.entries {
                         section.entries.entry(k).or_insert(v);
                     }
@@ -143,10 +145,18 @@ impl Xref {
 /// final 64 KiB before it (enough for any trailer; trailing junk beyond
 /// that is not a PDF we read).
 pub fn last_startxref(data: &[u8], end: usize) -> Option<usize> {
-    let end = end.min(data.len());
+    last_startxref_in(Source::Bytes(data), end).ok().flatten()
+}
+
+/// [`last_startxref`] read by position: only the last 64 KiB before `end`.
+pub fn last_startxref_in(src: Source<'_>, end: usize) -> Result<Option<usize>, PdfError> {
+    let end = end.min(src.len());
     let from = end.saturating_sub(64 << 10);
-    let pos = memchr::memmem::rfind(&data[from..end], b"startxref")? + from;
-    startxref_value(data, pos)
+    let tail = src.window(from, end - from)?;
+    match memchr::memmem::rfind(&tail, b"startxref") {
+        Some(pos) => startxref_value_in(src, pos + from),
+        None => Ok(None),
+    }
 }
 
 /// Where a section pointed at by `offset` starts: past any whitespace or
@@ -157,37 +167,74 @@ pub fn section_start(data: &[u8], offset: usize) -> usize {
     p.pos
 }
 
+/// [`section_start`] read by position.
+pub fn section_start_in(src: Source<'_>, offset: usize) -> Result<usize, PdfError> {
+    let w = src.rest(offset, 4 << 10)?;
+    let mut p = Parser::at_base(&w, 0, offset);
+    p.skip_ws();
+    Ok(offset + p.pos)
+}
+
 /// The number after the `startxref` keyword at `pos`.
-fn startxref_value(data: &[u8], pos: usize) -> Option<usize> {
-    let mut p = Parser::new(data, pos.checked_add(b"startxref".len())?);
-    p.uint().and_then(|v| usize::try_from(v).ok())
+fn startxref_value_in(src: Source<'_>, pos: usize) -> Result<Option<usize>, PdfError> {
+    let Some(at) = pos.checked_add(b"startxref".len()) else { return Ok(None) };
+    let w = src.rest(at, 4 << 10)?;
+    Ok(Parser::new(&w, 0).uint().and_then(|v| usize::try_from(v).ok()))
 }
 
 /// Where the last complete revision ends: just after the last `%%EOF`
 /// that follows a `startxref` and its number.
-pub fn complete_end(data: &[u8]) -> Option<usize> {
-    let kw = memchr::memmem::rfind(data, b"startxref")?;
-    startxref_value(data, kw)?;
-    let eof = memchr::memmem::find(&data[kw..], b"%%EOF")? + kw;
-    Some(eof + b"%%EOF".len())
+pub fn complete_end(src: Source<'_>) -> Result<Option<usize>, PdfError> {
+    let Some(kw) = src.rfind(src.len(), b"startxref")? else { return Ok(None) };
+    if startxref_value_in(src, kw)?.is_none() {
+        return Ok(None);
+    }
+    Ok(src.find(kw, b"%%EOF")?.map(|eof| eof + b"%%EOF".len()))
 }
 
-/// The length of `data` without trailing whitespace (NULs included).
-fn trim_ws_end(data: &[u8]) -> usize {
-    data.iter().rposition(|&c| !super::object::is_whitespace(c)).map_or(0, |i| i + 1)
+/// The length of the file without trailing whitespace (NULs included),
+/// read backwards a few KiB at a time.
+fn trim_ws_end(src: Source<'_>) -> Result<usize, PdfError> {
+    let mut end = src.len();
+    while end > 0 {
+        let start = end.saturating_sub(4 << 10);
+        let w = src.window(start, end - start)?;
+        if let Some(i) = w.iter().rposition(|&c| !super::object::is_whitespace(c)) {
+            return Ok(start + i + 1);
+        }
+        end = start;
+    }
+    Ok(0)
 }
 
-fn read_section(data: &[u8], offset: usize, budget: &Budget) -> Result<Section, PdfError> {
-    if offset >= data.len() {
+/// The first window a cross-reference table is read in, and the largest
+/// (a table of 3 million entries).
+const TABLE_WINDOW: (usize, usize) = (64 << 10, 64 << 20);
+
+fn read_section(src: Source<'_>, offset: usize, budget: &Budget) -> Result<Section, PdfError> {
+    if offset >= src.len() {
         return Err(PdfError::Xref(format!("section offset {offset} beyond end of file")));
     }
-    let mut p = Parser::new(data, offset);
-    p.skip_ws();
-    let offset = p.pos;
-    if p.keyword(b"xref") { read_table(&mut p, offset) } else { read_stream(data, offset, budget) }
+    let offset = section_start_in(src, offset)?;
+    let head = src.rest(offset, 16)?;
+    if !Parser::new(&head, 0).keyword(b"xref") {
+        return read_stream(src, offset, budget);
+    }
+    // A table is read in a window that grows while the table runs past it.
+    let mut want = TABLE_WINDOW.0;
+    loop {
+        let w = src.rest(offset, want)?;
+        let whole = src.reaches_end(offset, w.len());
+        let mut p = Parser::at_base(&w, 0, offset);
+        p.keyword(b"xref");
+        match read_table(&mut p, offset, src.len()) {
+            Err(e) if !whole && !e.is_budget() && want < TABLE_WINDOW.1 => want = want.saturating_mul(8),
+            r => return r,
+        }
+    }
 }
 
-fn read_table(p: &mut Parser<'_>, offset: usize) -> Result<Section, PdfError> {
+fn read_table(p: &mut Parser<'_>, offset: usize, file_len: usize) -> Result<Section, PdfError> {
     let mut entries = HashMap::new();
     loop {
         if p.keyword(b"trailer") {
@@ -199,7 +246,7 @@ fn read_table(p: &mut Parser<'_>, offset: usize) -> Result<Section, PdfError> {
         let count = usize::try_from(count).map_err(|_| PdfError::Limit("cross-reference entries"))?;
         // Each entry takes at least 18 bytes: a declared count that the rest of
         // the file cannot hold is refused before any allocation.
-        if count > (p.buf.len() - p.pos) / 18 + 1 || entries.len() + count > MAX_ENTRIES {
+        if count > file_len.saturating_sub(p.base + p.pos) / 18 + 1 || entries.len() + count > MAX_ENTRIES {
             return Err(PdfError::Limit("cross-reference entries"));
         }
         for i in 0..count as u64 {
@@ -231,8 +278,8 @@ fn read_table(p: &mut Parser<'_>, offset: usize) -> Result<Section, PdfError> {
     Ok(Section { offset, entries, trailer, is_stream: false })
 }
 
-fn read_stream(data: &[u8], offset: usize, budget: &Budget) -> Result<Section, PdfError> {
-    let (_, obj) = parse_indirect_at(data, offset, None)
+fn read_stream(src: Source<'_>, offset: usize, budget: &Budget) -> Result<Section, PdfError> {
+    let (_, obj, _) = parse_indirect_in(src, offset, None)
         .map_err(|e| PdfError::Xref(format!("no cross-reference section at byte {offset}: {e}")))?;
     let Object::Stream(s) = obj else {
         return Err(PdfError::Xref(format!("no cross-reference section at byte {offset}")));
@@ -255,7 +302,8 @@ fn read_stream(data: &[u8], offset: usize, budget: &Budget) -> Result<Section, P
     if !index.len().is_multiple_of(2) || index.iter().any(|&v| v < 0 || v > u32::MAX as i64) {
         return Err(PdfError::Xref("bad /Index in cross-reference stream".into()));
     }
-    let body = filters::decode(&s.dict, &data[s.data.0..s.data.1], budget)?;
+    let raw = src.window(s.data.0, s.data.1.saturating_sub(s.data.0))?;
+    let body = filters::decode(&s.dict, &raw, budget)?;
     let row: usize = w.iter().sum();
     let mut rows = body.chunks_exact(row);
     let mut entries = HashMap::new();

@@ -75,7 +75,8 @@ impl CrlSet {
             let Ok((tbs, alg, params, sig)) = signed_structure(der) else {
                 continue;
             };
-            if let Err(e) = algorithms::verify_signature(issuer.spki(), alg, params, None, tbs, sig) {
+            let check = || algorithms::verify_signature(issuer.spki(), alg, params, None, tbs, sig).map(|_| ());
+            if let Err(e) = super::verified::remembered(issuer.spki(), der, check) {
                 warnings.push(format!("CRL of {} ignored: {e}", issuer.subject_text()));
                 continue;
             }

@@ -10,6 +10,7 @@ pub mod ca;
 pub mod crl;
 pub mod keys;
 pub mod path;
+pub mod verified;
 
 use crate::cms::der::{self, Oid, Tlv, tag};
 use thiserror::Error;
@@ -63,8 +64,10 @@ impl<'a> Cert<'a> {
 
     /// Whether `issuer`'s key verifies this certificate's signature.
     pub fn verify_signed_by(&self, issuer: &Cert<'_>) -> Result<(), algorithms::AlgorithmError> {
-        algorithms::verify_signature(issuer.spki(), self.sig_alg, self.sig_params, None, self.tbs, self.signature)
-            .map(|_| ())
+        verified::remembered(issuer.spki(), self.raw, || {
+            algorithms::verify_signature(issuer.spki(), self.sig_alg, self.sig_params, None, self.tbs, self.signature)
+                .map(|_| ())
+        })
     }
 
     pub fn not_before(&self) -> time::OffsetDateTime {

@@ -12,6 +12,7 @@
 //! plus a small margin: never a blind 30 KB of zeros.
 
 pub mod appearance;
+pub mod file;
 pub mod placement;
 
 use crate::cms::build::{self, SignedDataParts, SignerIdentity};
@@ -20,6 +21,7 @@ use crate::cms::{self, oid as cms_oid};
 use crate::pdf::byterange::ByteRange;
 use crate::pdf::object::{Dict, ObjRef, Object, PdfString, dict_get};
 use crate::pdf::signatures::{find_signatures, signature_fields};
+use crate::pdf::source::Source;
 use crate::pdf::write::{Body, Update, pdf_date, text_string, write_string};
 use crate::pdf::{Budget, Document, Limits, PdfError, View};
 use crate::pki::Cert;
@@ -144,6 +146,32 @@ pub fn sign(
     tsa: Option<&dyn Timestamper>,
     opts: &SignOptions,
 ) -> Result<Signed, SignError> {
+    sign_source(Source::Bytes(input), key, creds, tsa, opts)
+}
+
+/// [`sign`] over a document read by position ([`file::sign_file`] signs a
+/// file without holding it): the document is hashed once, streamed.
+pub fn sign_source(
+    input: Source<'_>,
+    key: &dyn SigningKey,
+    creds: &Credentials,
+    tsa: Option<&dyn Timestamper>,
+    opts: &SignOptions,
+) -> Result<Signed, SignError> {
+    sign_hashed(input, None, key, creds, tsa, opts)
+}
+
+/// [`sign_source`], given the input already hashed with the key's digest
+/// algorithm when `hashed` is set (the file signer hashes while the kernel
+/// copies).
+pub(crate) fn sign_hashed(
+    input: Source<'_>,
+    hashed: Option<ring::digest::Context>,
+    key: &dyn SigningKey,
+    creds: &Credentials,
+    tsa: Option<&dyn Timestamper>,
+    opts: &SignOptions,
+) -> Result<Signed, SignError> {
     let at = opts.time.unwrap_or_else(OffsetDateTime::now_utc);
     let cert = creds.check(at)?;
     if cert.x509.public_key().subject_public_key.data.as_ref() != key.public_key() {
@@ -167,7 +195,7 @@ pub fn sign(
     )
     .len();
     let mut layout = lay_out(input, &cert, opts, at, estimate + SLACK)?;
-    let digest = layout.digest(input, digest_alg);
+    let digest = layout.digest(input, hashed, digest_alg)?;
     let attrs = build::signed_attributes(cms_oid::DATA, &digest, &identity);
     let signature = key.sign(&attrs)?;
     let token = match tsa {
@@ -201,8 +229,8 @@ pub fn prepare(
     };
     let estimate =
         assemble(creds, &identity, scheme, &vec![0; digest_alg.digest(b"").len()], &vec![0xFF; max_sig], None).len();
-    let layout = lay_out(input, &cert, opts, at, estimate + tsa_reserve + SLACK)?;
-    let digest = layout.digest(input, digest_alg);
+    let layout = lay_out(Source::Bytes(input), &cert, opts, at, estimate + tsa_reserve + SLACK)?;
+    let digest = layout.digest(Source::Bytes(input), None, digest_alg)?;
     let signed_attrs = build::signed_attributes(cms_oid::DATA, &digest, &identity);
     let attrs_digest = digest_alg.digest(&signed_attrs);
     Ok(Prepared { tail: layout.tail, signed_attrs, digest: attrs_digest, digest_algorithm: digest_alg })
@@ -311,12 +339,24 @@ struct Layout {
 
 impl Layout {
     /// The digest of the signed ranges: everything but the /Contents string.
-    fn digest(&self, input: &[u8], alg: DigestAlgorithm) -> Vec<u8> {
-        let mut ctx = ring::digest::Context::new(alg.ring());
-        ctx.update(input);
+    /// `hashed`: the input already hashed (with `alg`).
+    fn digest(
+        &self,
+        input: Source<'_>,
+        hashed: Option<ring::digest::Context>,
+        alg: DigestAlgorithm,
+    ) -> Result<Vec<u8>, PdfError> {
+        let mut ctx = match hashed {
+            Some(ctx) => ctx,
+            None => {
+                let mut ctx = ring::digest::Context::new(alg.ring());
+                input.update(&mut ctx, 0, input.len())?;
+                ctx
+            }
+        };
         ctx.update(&self.tail[..self.contents.0 - self.base_len]);
         ctx.update(&self.tail[self.contents.1 - self.base_len..]);
-        ctx.finish().as_ref().to_vec()
+        Ok(ctx.finish().as_ref().to_vec())
     }
 
     fn fill(&mut self, cms: &[u8]) -> Result<(), SignError> {
@@ -337,14 +377,14 @@ const BR_SLOT: usize = 10;
 /// Builds the incremental update: signature dictionary, field and widget,
 /// form and page updates; fills in /ByteRange.
 fn lay_out(
-    input: &[u8],
+    input: Source<'_>,
     cert: &Cert<'_>,
     opts: &SignOptions,
     at: OffsetDateTime,
     cms_len: usize,
 ) -> Result<Layout, SignError> {
     let budget = Budget::new(Limits::default());
-    let doc = Document::open(input, &budget)?;
+    let doc = Document::open_source(input, &budget)?;
     check_intact(&doc)?;
     let root = doc.trailer_get(b"Root").and_then(Object::as_ref).ok_or(SignError::NoCatalog)?;
     let mut catalog = match doc.get(root)? {
@@ -494,7 +534,8 @@ fn lay_out(
         up.replace(root, Body::Object(Object::Dict(catalog)))?;
     }
 
-    let ends_with_eol = matches!(input.last(), Some(b'\n' | b'\r'));
+    let last = input.window(input.len().saturating_sub(1), 1)?;
+    let ends_with_eol = matches!(last.last(), Some(b'\n' | b'\r'));
     let written = up.write(input.len(), ends_with_eol)?;
     let sig_at = written.offsets.iter().find(|(r, _)| *r == sig_ref).map(|(_, o)| *o).ok_or(SignError::NoCatalog)?;
     let header = format!("{} {} obj\n", sig_ref.num, sig_ref.generation).len();

@@ -5,6 +5,7 @@
 
 use super::SignError;
 use super::appearance::{self, Parts, Role, Visible};
+use crate::pdf::source::Source;
 use crate::pdf::{Budget, Document, PdfError};
 use crate::text::{self, place};
 use thiserror::Error;
@@ -69,6 +70,18 @@ pub fn visible(
     input: &[u8],
     cert: &[u8],
 ) -> Result<Placed, PlacementError> {
+    visible_in(role, image, doc_number, want, Source::Bytes(input), cert)
+}
+
+/// [`visible`] for a document read by position.
+pub fn visible_in(
+    role: Role,
+    image: Option<Vec<u8>>,
+    doc_number: Option<String>,
+    want: &Placing<'_>,
+    input: Source<'_>,
+    cert: &[u8],
+) -> Result<Placed, PlacementError> {
     // A bad image is reported as such before any placement work.
     let dims = match &image {
         Some(png) => Some(appearance::check_image(png)?),
@@ -81,7 +94,7 @@ pub fn visible(
     let texts = appearance::certificate_texts(cert, TIME_FOR_SIZE)?;
     let limits = text::TextLimits::default();
     let budget = Budget::new(limits.pdf.clone());
-    let doc = Document::open(input, &budget)?;
+    let doc = Document::open_source(input, &budget)?;
     let pages = place::Pages::new(&doc, &limits)?;
     let placed = match role {
         Role::Person => {

@@ -12,7 +12,8 @@ use crate::pdf::{Document, PdfError, filters};
 
 /// The decoded data of a stream.
 pub(crate) fn stream_data(doc: &Document<'_>, s: &Stream) -> Result<Vec<u8>, PdfError> {
-    let raw = doc.stream_raw(s);
+    let raw = doc.stream_raw(s)?;
+    let raw = &raw[..];
     let names: Vec<Vec<u8>> = match dict_get(&s.dict, b"Filter") {
         Some(Object::Array(a)) => a.iter().filter_map(Object::as_name).map(<[u8]>::to_vec).collect(),
         Some(Object::Name(n)) => vec![n.clone()],

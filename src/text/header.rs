@@ -16,6 +16,7 @@
 //! competence ("TL. GIÁM ĐỐC"), position in capitals and name.
 
 use super::{Line, PageText, TextError, TextLimits, page_text, pages};
+use crate::pdf::source::Source;
 use crate::pdf::{Budget, Document};
 use serde::Serialize;
 
@@ -98,8 +99,13 @@ pub struct Header {
 /// Reads the header of a PDF: the first page for the top of the header, the
 /// last for the signer block and recipients; the pages between are not read.
 pub fn inspect(data: &[u8], limits: &TextLimits) -> Result<Header, TextError> {
+    inspect_source(Source::Bytes(data), limits)
+}
+
+/// [`inspect`] for a document read by position.
+pub fn inspect_source(src: Source<'_>, limits: &TextLimits) -> Result<Header, TextError> {
     let budget = Budget::new(limits.pdf.clone());
-    let doc = Document::open(data, &budget)?;
+    let doc = Document::open_source(src, &budget)?;
     let nodes = pages::pages(&doc, limits)?;
     let mut texts = Vec::new();
     if let Some(first) = nodes.first() {

@@ -10,8 +10,8 @@
 //! "incremental saving attack" of the 2019 PDF-insecurity study).
 
 use crate::pdf::object::{Dict, ObjRef, Object, Stream, dict_get};
-use crate::pdf::xref::{Entry, last_startxref, section_start};
-use crate::pdf::{Document, PdfError, View, object_header_start, parse_indirect_span};
+use crate::pdf::xref::{Entry, last_startxref_in, section_start_in};
+use crate::pdf::{Document, PdfError, View, object_header_start};
 use crate::verify::report::Changes;
 use std::collections::{BTreeSet, HashSet};
 
@@ -52,18 +52,22 @@ impl Analysis {
 
 /// Analyses everything after `signed_end` (the end of a signature's byte range).
 pub fn analyse(doc: &Document<'_>, signed_end: usize) -> Result<Analysis, PdfError> {
-    let data = doc.data;
+    let src = doc.source();
     let mut a = Analysis::none();
-    if signed_end >= data.len() {
+    if signed_end >= src.len() {
         return Ok(a);
     }
-    let tail = &data[signed_end..];
-    let trimmed_head = trim_end_ws(&data[..signed_end]);
-    if !trimmed_head.ends_with(b"%%EOF") {
+    let head = src.before(signed_end, 64 << 10)?;
+    if !trim_end_ws(&head).ends_with(b"%%EOF") {
         a.add(Changes::Other, "the signed bytes do not end at the end of a revision");
         return Ok(a);
     }
-    if tail.iter().all(|&b| crate::pdf::object::is_whitespace(b)) {
+    let mut blank = true;
+    src.chunks(signed_end, src.len(), 0, 0, |w, base, (s, e)| {
+        blank = w.get(s - base..e - base).unwrap_or_default().iter().all(|&b| crate::pdf::object::is_whitespace(b));
+        Ok(blank)
+    })?;
+    if blank {
         return Ok(a);
     }
     let later: Vec<_> = doc.xref.sections.iter().filter(|s| s.offset >= signed_end).collect();
@@ -73,7 +77,10 @@ pub fn analyse(doc: &Document<'_>, signed_end: usize) -> Result<Analysis, PdfErr
     }
     // Sections are known by where their keyword or object starts; a
     // startxref may point at the whitespace before it.
-    let signed_xref = last_startxref(data, signed_end).map(|o| section_start(data, o));
+    let signed_xref = match last_startxref_in(src, signed_end)? {
+        Some(o) => Some(section_start_in(src, o)?),
+        None => None,
+    };
     if !signed_xref.is_some_and(|o| doc.xref.offsets().any(|s| s == o)) {
         a.add(Changes::Other, "later revisions do not build on the signed revision");
         return Ok(a);
@@ -198,7 +205,7 @@ fn trim_end_ws(b: &[u8]) -> &[u8] {
 }
 
 fn same(doc: &Document<'_>, a: &Object, b: &Object) -> bool {
-    let data_of = |s: &Stream, _old: bool| Some(doc.stream_raw(s).to_vec());
+    let data_of = |s: &Stream, _old: bool| doc.stream_raw(s).ok().map(|d| d.into_owned());
     a.same_as(b, &data_of)
 }
 
@@ -211,7 +218,7 @@ fn check_unlisted_objects(
     later: &[&crate::pdf::xref::Section],
     a: &mut Analysis,
 ) -> Result<(), PdfError> {
-    let data = doc.data;
+    let src = doc.source();
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut listed: HashSet<usize> = later.iter().map(|s| s.offset).collect();
     for s in later {
@@ -225,7 +232,7 @@ fn check_unlisted_objects(
     }
     for &offset in &listed {
         doc.budget.tick()?;
-        if let Ok((_, _, end)) = parse_indirect_span(data, offset, Some(doc)) {
+        if let Ok((_, _, end)) = doc.parse_indirect_span(offset) {
             spans.push((offset, end));
         }
     }
@@ -238,11 +245,14 @@ fn check_unlisted_objects(
         }
         pos = pos.max(e);
     }
-    gaps.push((pos, data.len()));
+    gaps.push((pos, src.len()));
     for (s, e) in gaps {
-        for hit in memchr::memmem::find_iter(&data[s..e], b"obj") {
-            let at = s + hit;
-            if let Some(start) = object_header_start(data, at)
+        // Each gap is read with the 1 KiB before it, for a header's numbers.
+        let lo = s.saturating_sub(1 << 10);
+        let w = src.window(lo, e.saturating_add(8) - lo)?;
+        for hit in memchr::memmem::find_iter(w.get(s - lo..e - lo).unwrap_or_default(), b"obj") {
+            let at = s - lo + hit;
+            if let Some(start) = object_header_start(&w, at).map(|st| st + lo)
                 && !listed.contains(&start)
             {
                 a.add(

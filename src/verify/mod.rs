@@ -14,6 +14,7 @@ use crate::cms::{self, CmsError, timestamp};
 use crate::pdf::byterange::{ByteRange, ByteRangeError};
 use crate::pdf::object::{Dict, Object, dict_get};
 use crate::pdf::signatures::{FoundSignature, find_signatures};
+use crate::pdf::source::{FileSource, Source};
 use crate::pdf::{Budget, Document, Limits, PdfError};
 use crate::pki::algorithms::{AlgorithmError, DigestAlgorithm};
 use crate::pki::crl::{CrlSet, Revocation};
@@ -64,24 +65,31 @@ impl Default for Options {
     }
 }
 
-/// Reads `path` once (refusing files over the size limit) and validates it.
+/// Validates the PDF at `path` (refusing files over the size limit), read
+/// by position: the cross-reference tail, objects on demand, the signed
+/// ranges streamed through the digest.
 pub fn verify_file(path: &Path, opts: &Options) -> Result<Report, VerifyError> {
     let io = |source| VerifyError::Io { path: path.display().to_string(), source };
     let size = std::fs::metadata(path).map_err(io)?.len();
     if size > opts.max_file_size {
         return Err(VerifyError::TooLarge { size, limit: opts.max_file_size });
     }
-    let data = std::fs::read(path).map_err(io)?;
-    verify_bytes(&data, &path.display().to_string(), opts)
+    let file = FileSource::new(std::fs::File::open(path).map_err(io)?).map_err(io)?;
+    verify_source(Source::File(&file), &path.display().to_string(), opts)
 }
 
 /// Validates a PDF held in memory.
 pub fn verify_bytes(data: &[u8], name: &str, opts: &Options) -> Result<Report, VerifyError> {
-    if data.len() as u64 > opts.max_file_size {
-        return Err(VerifyError::TooLarge { size: data.len() as u64, limit: opts.max_file_size });
+    verify_source(Source::Bytes(data), name, opts)
+}
+
+/// Validates a PDF read by position: memory does not grow with the file.
+pub fn verify_source(src: Source<'_>, name: &str, opts: &Options) -> Result<Report, VerifyError> {
+    if src.len() as u64 > opts.max_file_size {
+        return Err(VerifyError::TooLarge { size: src.len() as u64, limit: opts.max_file_size });
     }
     let budget = Budget::new(opts.limits.clone());
-    let doc = Document::open(data, &budget)?;
+    let doc = Document::open_source(src, &budget)?;
     let found = find_signatures(&doc)?;
     let at = opts.at.unwrap_or_else(OffsetDateTime::now_utc);
     // Each signature costs a hash of (up to) the whole file and a path
@@ -206,7 +214,7 @@ fn check_ranges(doc: &Document<'_>, f: &FoundSignature) -> Result<Ranges, String
         }
         return Err("the signature dictionary is inside an object stream, so its position cannot be checked".into());
     };
-    let (br, contents) = ByteRange::from_dict(&f.dict, doc.data.len()).map_err(|e| e.to_string())?;
+    let (br, contents) = ByteRange::from_dict(&f.dict, doc.len()).map_err(|e| e.to_string())?;
     if !br.holds_dictionary(obj_start, obj_end) {
         return Err("the signature dictionary is not inside the signed bytes".into());
     }
@@ -221,12 +229,16 @@ struct Digests {
 }
 
 impl Digests {
-    fn of(&self, data: &[u8], br: &ByteRange, alg: DigestAlgorithm) -> Vec<u8> {
+    fn of(&self, doc: &Document<'_>, br: &ByteRange, alg: DigestAlgorithm) -> Vec<u8> {
         if let Some(d) = self.done.borrow().get(&(*br, alg)) {
             return d.clone();
         }
-        // The range was checked against this very buffer, so it is inside.
-        let d = br.digest(data, alg.ring()).unwrap_or_default();
+        // The range was checked against this very file, so it is inside;
+        // the ranges are streamed through the digest, never held whole. A
+        // file that cannot be read there gives an empty digest, which no
+        // signature matches.
+        let (first_end, second_start) = br.gap();
+        let d = doc.source().digest(&[(0, first_end), (second_start, br.end())], alg.ring()).unwrap_or_default();
         self.done.borrow_mut().insert((*br, alg), d.clone());
         d
     }
@@ -319,7 +331,7 @@ fn check_signature(
     };
     rep.byte_range = Some(ranges.br.numbers().map(|v| v as u64));
     let end = ranges.br.end();
-    rep.covers_whole_document = end == doc.data.len();
+    rep.covers_whole_document = end == doc.len();
     match subfilter.as_str() {
         "adbe.pkcs7.detached" | "ETSI.CAdES.detached" => {
             check_cms(doc, digests, &ranges, claimed_m, opts, at, &mut rep)
@@ -399,7 +411,7 @@ fn check_cms(
         }
     };
     rep.digest_algorithm = Some(digest.name().to_string());
-    let signer = match cms::verify_signer(&sd, &digests.of(doc.data, &ranges.br, digest)) {
+    let signer = match cms::verify_signer(&sd, &digests.of(doc, &ranges.br, digest)) {
         Ok(s) => s,
         Err(e) => {
             rep.fail(cms_subindication(&e), e.to_string());
@@ -484,7 +496,7 @@ fn check_document_timestamp(
         }
     };
     let token = &ranges.contents[..len];
-    let imprint = |alg: DigestAlgorithm| digests.of(doc.data, &ranges.br, alg);
+    let imprint = |alg: DigestAlgorithm| digests.of(doc, &ranges.br, alg);
     match timestamp::verify_token_with(token, &imprint) {
         Ok(ts) => {
             let tsa = Cert::parse(ts.signer.certificate).ok();
