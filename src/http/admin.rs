@@ -215,9 +215,18 @@ struct IssueBody {
     #[serde(flatten)]
     subject: admin::Subject,
     /// `p256` (default) or `rsa2048`, when vanthu generates the key.
+    #[serde(default, deserialize_with = "present_string")]
     key_type: Option<String>,
     /// The holder's CSR (PEM) instead: vanthu never sees the private key.
+    #[serde(default, deserialize_with = "present_string")]
     csr: Option<String>,
+}
+
+/// An optional field that, when given, is a string: `"csr": null` is
+/// refused (400) rather than read as "no CSR" and answered with a
+/// generated key the caller did not ask for.
+fn present_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 async fn issue(
