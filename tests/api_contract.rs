@@ -492,3 +492,45 @@ fn the_served_document_describes_every_answer() {
         }
     }
 }
+
+/// The admin routes answer a malformed request in the same JSON error shape
+/// (axum's own extractors would answer in plain text), and a horizon past
+/// the end of the calendar is "every valid certificate", not a 500.
+#[test]
+fn admin_routes_answer_malformed_requests_in_the_error_shape() {
+    let s = start();
+    let admin = s.client("admin");
+    let ca = std::fs::read(s.ca()).unwrap();
+    let json = |body: &'static str| vec!["-X", "POST", "-H", "content-type: application/json", "--data-binary", body];
+    let cases: Vec<(Vec<&str>, &str, u16, &str)> = vec![
+        (vec![], "/api/v1/admin/certificates/expiring?days=-1", 400, "bad_request"),
+        (vec![], "/api/v1/admin/certificates/zz", 400, "bad_request"),
+        (vec![], "/api/v1/admin/certificates/%FF%FE", 400, "bad_request"),
+        (vec![], "/api/v1/admin/certificates/0abc", 404, "not_found"),
+        (json(r#"{"kind": "admin""#), "/api/v1/admin/certificates", 400, "bad_request"),
+        (json(r#"{"kind": "admin", "name": "a", "csr": null}"#), "/api/v1/admin/certificates", 400, "bad_request"),
+        (
+            json(r#"{"kind": "admin", "name": "a", "key_type": "p256", "csr": "x"}"#),
+            "/api/v1/admin/certificates",
+            400,
+            "bad_request",
+        ),
+        (
+            vec!["-X", "POST", "-H", "content-type: text/plain", "--data-binary", "{}"],
+            "/api/v1/admin/certificates",
+            415,
+            "unsupported_media_type",
+        ),
+        (json(r#"{"reason": "certificateHold"}"#), "/api/v1/admin/certificates/0abc/revoke", 400, "bad_request"),
+        (json(r#"{"reason": "keyCompromise"}"#), "/api/v1/admin/certificates/0abc/revoke", 404, "not_found"),
+    ];
+    for (args, path, want, code) in cases {
+        let (status, _, body) = curl_as(&s, &admin, &ca, &args, path, "");
+        assert_eq!((status, body["error"].as_str()), (want, Some(code)), "{args:?} {path}: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{path}: a message for a person");
+    }
+    let (status, _, all) = curl_as(&s, &admin, &ca, &[], "/api/v1/admin/certificates/expiring?days=4294967295", "");
+    assert_eq!(status, 200, "{all}");
+    let listed = all.as_array().unwrap();
+    assert!(!listed.is_empty() && listed.iter().all(|c| c["status"] == "valid"), "every valid certificate: {all}");
+}
