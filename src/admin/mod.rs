@@ -556,10 +556,15 @@ pub fn list(store: &dyn Store, now: OffsetDateTime) -> Result<Vec<CertView>, Adm
 /// Valid (not revoked, not yet expired) certificates that expire within
 /// `days`, soonest first.
 pub fn expiring(store: &dyn Store, now: OffsetDateTime, days: u32) -> Result<Vec<CertView>, AdminError> {
-    let horizon = now + Duration::days(i64::from(days));
+    // `days` comes from a query string: a horizon past the end of the
+    // calendar means "every valid certificate", not an overflow.
+    let horizon = now.checked_add(Duration::days(i64::from(days)));
     let mut v: Vec<CertView> = list(store, now)?
         .into_iter()
-        .filter(|c| c.status == "valid" && OffsetDateTime::parse(&c.not_after, &Rfc3339).is_ok_and(|e| e <= horizon))
+        .filter(|c| {
+            c.status == "valid"
+                && OffsetDateTime::parse(&c.not_after, &Rfc3339).is_ok_and(|e| horizon.is_none_or(|h| e <= h))
+        })
         .collect();
     v.sort_by(|a, b| a.not_after.cmp(&b.not_after));
     Ok(v)

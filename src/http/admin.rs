@@ -9,12 +9,12 @@
 //! the server runs (`run::watch_crl` notices the file).
 
 use super::Peer;
-use super::api::{Admin, AppState};
+use super::api::{Admin, AppState, JsonBody, Params};
 use super::error::ApiError;
 use crate::admin::ca::{CaView, InternalPki};
 use crate::admin::{self, CertView};
 use crate::pki::ca::Identity;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -86,6 +86,21 @@ impl FromRequestParts<Arc<AppState>> for AdminName {
     }
 }
 
+/// The `{serial}` of a certificate route, as given (normalised by
+/// [`admin::normalize_serial`]). axum's own `Path` and `Json` would answer
+/// a bad path or body in plain text; these answer in the API's one error
+/// shape, as every other route does.
+pub struct Serial(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Serial {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &S) -> Result<Self, ApiError> {
+        let Path(serial) = Path::<String>::from_request_parts(parts, st).await?;
+        Ok(Serial(serial))
+    }
+}
+
 /// Runs administration work off the async runtime (it fsyncs and signs).
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, admin::AdminError> + Send + 'static,
@@ -109,14 +124,14 @@ struct ExpiringQuery {
 async fn expiring(
     State(st): St,
     _: AdminName,
-    Query(q): Query<ExpiringQuery>,
+    Params(q): Params<ExpiringQuery>,
 ) -> Result<Json<Vec<CertView>>, ApiError> {
     let store = st.exchange.store.clone();
     let days = q.days.unwrap_or(admin::EXPIRING_DAYS);
     Ok(Json(blocking(move || admin::expiring(store.as_ref(), OffsetDateTime::now_utc(), days)).await?))
 }
 
-async fn one(State(st): St, _: AdminName, Path(serial): Path<String>) -> Result<Json<CertView>, ApiError> {
+async fn one(State(st): St, _: AdminName, Serial(serial): Serial) -> Result<Json<CertView>, ApiError> {
     let store = st.exchange.store.clone();
     Ok(Json(blocking(move || admin::find(store.as_ref(), &serial, OffsetDateTime::now_utc())).await?))
 }
@@ -129,8 +144,8 @@ struct RevokeBody {
 async fn revoke(
     State(st): St,
     AdminName(name): AdminName,
-    Path(serial): Path<String>,
-    Json(body): Json<RevokeBody>,
+    Serial(serial): Serial,
+    JsonBody(body): JsonBody<RevokeBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let store = st.exchange.store.clone();
     let dd = st.data.clone();
@@ -200,15 +215,24 @@ struct IssueBody {
     #[serde(flatten)]
     subject: admin::Subject,
     /// `p256` (default) or `rsa2048`, when vanthu generates the key.
+    #[serde(default, deserialize_with = "present_string")]
     key_type: Option<String>,
     /// The holder's CSR (PEM) instead: vanthu never sees the private key.
+    #[serde(default, deserialize_with = "present_string")]
     csr: Option<String>,
+}
+
+/// An optional field that, when given, is a string: `"csr": null` is
+/// refused (400) rather than read as "no CSR" and answered with a
+/// generated key the caller did not ask for.
+fn present_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 async fn issue(
     State(st): St,
     AdminName(name): AdminName,
-    Json(body): Json<IssueBody>,
+    JsonBody(body): JsonBody<IssueBody>,
 ) -> Result<(axum::http::StatusCode, Json<admin::IssuedOut>), ApiError> {
     let key = match (body.csr, body.key_type) {
         (Some(_), Some(_)) => return Err(ApiError::BadRequest("give csr or key_type, not both".into())),

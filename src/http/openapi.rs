@@ -19,6 +19,12 @@ mod tests {
             "/api/v1/documents/{id}/pdf",
             "/api/v1/documents/{id}/status",
             "/api/v1/documents/{id}/receipts",
+            "/api/v1/admin/certificates",
+            "/api/v1/admin/certificates/expiring",
+            "/api/v1/admin/certificates/{serial}",
+            "/api/v1/admin/certificates/{serial}/revoke",
+            "/api/v1/admin/ca",
+            "/api/v1/admin/ca/rotate",
         ] {
             assert!(paths.contains_key(p), "{p} missing");
         }
