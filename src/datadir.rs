@@ -116,9 +116,13 @@ impl DataDir {
     /// directory (`./vanthu-data` → `./vanthu-data.master-key`), so a copy
     /// of the directory alone carries no usable key.
     pub fn default_master_key_path(&self) -> PathBuf {
-        let name =
-            self.root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "vanthu-data".into());
-        self.root.with_file_name(format!("{name}.master-key"))
+        // `--data .` has no name of its own: use the directory's real name.
+        let root = match self.root.file_name() {
+            Some(_) => self.root.clone(),
+            None => self.root.canonicalize().unwrap_or_else(|_| self.root.clone()),
+        };
+        let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "vanthu-data".into());
+        root.with_file_name(format!("{name}.master-key"))
     }
 
     /// The master secret: `VANTHU_MASTER_KEY_FILE`, else `VANTHU_MASTER_KEY`,
