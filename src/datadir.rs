@@ -13,12 +13,18 @@
 //! <data>/sample/notice-610.{pdf,header.json}            the sample notice, signed by its signer
 //! ```
 //!
-//! Keys are written with mode 0600. (Encryption at rest under a master
-//! secret comes with the administration work.)
+//! Keys are written with mode 0600. The keys vanthu uses itself (CA,
+//! server, TSA, receipts, organisation keys) are sealed under the master
+//! secret ([`crate::pki::keystore`]); the secret is never inside the data
+//! directory: `VANTHU_MASTER_KEY_FILE` (a path), `VANTHU_MASTER_KEY`, or
+//! else `<data>.master-key` beside it, which `init` generates when no secret
+//! is given. Keys handed out (clients/*/key.pem, sample/signer.key.pem) are
+//! their holders' and stay plain PEM.
 
 use crate::config::Config;
 use crate::directory::{Directory, OrganId, UnitKind};
 use crate::pki::ca::{Identity, InternalCa, Issued, Profile};
+use crate::pki::keystore::{KeystoreError, MasterKey};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -43,7 +49,20 @@ pub enum DataDirError {
     UnknownUnit(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    Keystore(#[from] KeystoreError),
+    #[error(
+        "{file} is encrypted and no master secret was found: set {MASTER_KEY_FILE_VAR} (a path) or {MASTER_KEY_VAR}, or restore {default}"
+    )]
+    NoMasterKey { file: String, default: String },
+    #[error("{var}: {path} is inside the data directory; keep the master secret elsewhere")]
+    MasterKeyInside { var: &'static str, path: String },
 }
+
+/// The variable naming a file that holds the master secret.
+pub const MASTER_KEY_FILE_VAR: &str = "VANTHU_MASTER_KEY_FILE";
+/// The variable holding the master secret itself.
+pub const MASTER_KEY_VAR: &str = "VANTHU_MASTER_KEY";
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError + '_ {
     move |source| DataDirError::Io { path: path.display().to_string(), source }
@@ -93,12 +112,87 @@ impl DataDir {
         std::fs::read_to_string(path).map_err(io(path))
     }
 
+    /// Where `init` puts a generated master secret: beside the data
+    /// directory (`./vanthu-data` → `./vanthu-data.master-key`), so a copy
+    /// of the directory alone carries no usable key.
+    pub fn default_master_key_path(&self) -> PathBuf {
+        // `--data .` has no name of its own: use the directory's real name.
+        let root = match self.root.file_name() {
+            Some(_) => self.root.clone(),
+            None => self.root.canonicalize().unwrap_or_else(|_| self.root.clone()),
+        };
+        let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "vanthu-data".into());
+        root.with_file_name(format!("{name}.master-key"))
+    }
+
+    /// The master secret: `VANTHU_MASTER_KEY_FILE`, else `VANTHU_MASTER_KEY`,
+    /// else the default file if it exists; `None` if there is none.
+    pub fn master_key(&self) -> Result<Option<MasterKey>, DataDirError> {
+        if let Some(p) = std::env::var_os(MASTER_KEY_FILE_VAR).filter(|v| !v.is_empty()) {
+            let path = PathBuf::from(p);
+            self.outside(MASTER_KEY_FILE_VAR, &path)?;
+            return Ok(Some(MasterKey::from_text(&self.read_text(&path)?)?));
+        }
+        if let Some(v) = std::env::var(MASTER_KEY_VAR).ok().filter(|v| !v.is_empty()) {
+            return Ok(Some(MasterKey::from_text(&v)?));
+        }
+        let path = self.default_master_key_path();
+        if path.is_file() {
+            return Ok(Some(MasterKey::from_text(&self.read_text(&path)?)?));
+        }
+        Ok(None)
+    }
+
+    /// A secret stored inside the directory it protects protects nothing.
+    fn outside(&self, var: &'static str, path: &Path) -> Result<(), DataDirError> {
+        let (Ok(file), Ok(root)) = (path.canonicalize(), self.root.canonicalize()) else { return Ok(()) };
+        if file.starts_with(&root) {
+            return Err(DataDirError::MasterKeyInside { var, path: path.display().to_string() });
+        }
+        Ok(())
+    }
+
+    /// The master secret, or the error that says how to give it.
+    pub fn require_master_key(&self, for_file: &Path) -> Result<MasterKey, DataDirError> {
+        self.master_key()?.ok_or_else(|| DataDirError::NoMasterKey {
+            file: for_file.display().to_string(),
+            default: self.default_master_key_path().display().to_string(),
+        })
+    }
+
+    /// A key file's place in the data directory (`pki/tsa.key.pem`), bound
+    /// to its sealed content so files cannot be swapped.
+    fn place(&self, path: &Path) -> String {
+        let rel = path.strip_prefix(&self.root).unwrap_or(path);
+        rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    }
+
+    /// Reads a private key vanthu holds, as PEM: a sealed file is opened
+    /// with the master secret; a plain PEM file (a data directory from
+    /// before sealing) is read as it is.
+    pub fn read_key(&self, path: &Path) -> Result<String, DataDirError> {
+        let data = self.read(path)?;
+        if !crate::pki::keystore::is_sealed(&data) {
+            return String::from_utf8(data)
+                .map_err(|_| DataDirError::Invalid(format!("{}: not UTF-8", path.display())));
+        }
+        let master = self.require_master_key(path)?;
+        let plain = master.open(&self.place(path), &data, &path.display().to_string())?;
+        String::from_utf8(plain).map_err(|_| DataDirError::Invalid(format!("{}: not UTF-8", path.display())))
+    }
+
+    /// Writes a private key vanthu holds, sealed under `master` (mode 0600).
+    pub fn write_key(&self, master: &MasterKey, path: &Path, pem: &str) -> Result<(), DataDirError> {
+        let sealed = master.seal(&self.place(path), pem.as_bytes())?;
+        write_file(path, sealed.as_bytes(), true)
+    }
+
     /// Loads the internal CA.
     pub fn ca(&self) -> Result<InternalCa, DataDirError> {
         if !self.is_initialised() {
             return Err(DataDirError::NotInitialised { path: self.root.display().to_string() });
         }
-        Ok(InternalCa::load(&self.read_text(&self.pki("ca.cert.pem"))?, &self.read_text(&self.pki("ca.key.pem"))?)?)
+        Ok(InternalCa::load(&self.read_text(&self.pki("ca.cert.pem"))?, &self.read_key(&self.pki("ca.key.pem"))?)?)
     }
 }
 
@@ -123,9 +217,10 @@ pub fn write_file(path: &Path, data: &[u8], secret: bool) -> Result<(), DataDirE
     std::fs::rename(&tmp, path).map_err(io(path))
 }
 
-fn write_pair(dir: &Path, stem: &str, issued: &Issued) -> Result<(), DataDirError> {
+/// Writes a certificate and its key, sealed under `master`.
+fn write_pair(dd: &DataDir, master: &MasterKey, dir: &Path, stem: &str, issued: &Issued) -> Result<(), DataDirError> {
     write_file(&dir.join(format!("{stem}.cert.pem")), issued.cert_pem.as_bytes(), false)?;
-    write_file(&dir.join(format!("{stem}.key.pem")), issued.key_pem.as_bytes(), true)
+    dd.write_key(master, &dir.join(format!("{stem}.key.pem")), &issued.key_pem)
 }
 
 /// Issues a client certificate into `out` as cert.pem, key.pem and ca.pem.
@@ -151,6 +246,8 @@ pub struct InitSummary {
     pub issued: Vec<(&'static str, Vec<u8>)>,
     pub clients: Vec<(String, PathBuf)>,
     pub department: String,
+    /// The master secret file `init` generated (none was given).
+    pub master_key_created: Option<PathBuf>,
 }
 
 /// Creates everything the embedded default needs, unless it exists.
@@ -158,9 +255,26 @@ pub fn init(cfg: &Config) -> Result<InitSummary, DataDirError> {
     let dd = DataDir::new(&cfg.data);
     let department = crate::directory::sample::DEPARTMENT.to_string();
     if dd.is_initialised() {
-        return Ok(InitSummary { created: false, issued: Vec::new(), clients: existing_clients(&dd), department });
+        return Ok(InitSummary {
+            created: false,
+            issued: Vec::new(),
+            clients: existing_clients(&dd),
+            department,
+            master_key_created: None,
+        });
     }
     std::fs::create_dir_all(&dd.root).map_err(io(&dd.root))?;
+    // The master secret before any key: the given one, or a new one in the
+    // default file beside the directory (never inside it).
+    let (master, master_key_created) = match dd.master_key()? {
+        Some(m) => (m, None),
+        None => {
+            let (m, text) = MasterKey::generate()?;
+            let path = dd.default_master_key_path();
+            write_file(&path, text.as_bytes(), true)?;
+            (m, Some(path))
+        }
+    };
     let now = OffsetDateTime::now_utc();
     let (ca, ca_key) = InternalCa::create("vanthu internal CA", now)?;
 
@@ -177,13 +291,13 @@ pub fn init(cfg: &Config) -> Result<InitSummary, DataDirError> {
     let pki = dd.root.join("pki");
     let mut issued: Vec<(&'static str, Vec<u8>)> = Vec::new();
     let server = ca.issue(&Profile::Server { names: cfg.server_names.clone() }, now)?;
-    write_pair(&pki, "server", &server)?;
+    write_pair(&dd, &master, &pki, "server", &server)?;
     issued.push(("server", server.cert_der));
     let tsa = ca.issue(&Profile::Tsa, now)?;
-    write_pair(&pki, "tsa", &tsa)?;
+    write_pair(&dd, &master, &pki, "tsa", &tsa)?;
     issued.push(("tsa", tsa.cert_der.clone()));
     let receipts = ca.issue(&Profile::Receipts, now)?;
-    write_pair(&pki, "receipts", &receipts)?;
+    write_pair(&dd, &master, &pki, "receipts", &receipts)?;
     issued.push(("receipts", receipts.cert_der));
 
     // Organisation keys: the Department's (and any unit the config names).
@@ -194,7 +308,7 @@ pub fn init(cfg: &Config) -> Result<InitSummary, DataDirError> {
         let id = OrganId::parse(organ).map_err(|e| DataDirError::Invalid(e.to_string()))?;
         let unit = directory.unit(&id).ok_or_else(|| DataDirError::UnknownUnit(organ.clone()))?;
         let issued = ca.issue(&Profile::Organisation { organ_id: organ.clone(), name: unit.name.clone() }, now)?;
-        write_pair(&dd.org_dir(), organ, &issued)?;
+        write_pair(&dd, &master, &dd.org_dir(), organ, &issued)?;
         write_file(&dd.org_dir().join(format!("{organ}.seal.png")), SEAL_PNG, false)?;
         orgs_issued.push(("organisation", issued.cert_der));
     }
@@ -225,7 +339,10 @@ pub fn init(cfg: &Config) -> Result<InitSummary, DataDirError> {
         },
         now,
     )?;
-    write_pair(&dd.root.join("sample"), "signer", &person)?;
+    // The sample signer's key is handed to the user (to try `vanthu sign`),
+    // like a client key: plain PEM.
+    write_file(&dd.sample("signer.cert.pem"), person.cert_pem.as_bytes(), false)?;
+    write_file(&dd.sample("signer.key.pem"), person.key_pem.as_bytes(), true)?;
     issued.push(("person", person.cert_der.clone()));
     let key = crate::pki::keys::LocalKey::from_pem(person.key_pem.as_bytes())?;
     let tsa_key = crate::pki::keys::LocalKey::from_pem(tsa.key_pem.as_bytes())?;
@@ -259,8 +376,8 @@ pub fn init(cfg: &Config) -> Result<InitSummary, DataDirError> {
     write_file(&dd.pki("crl.number"), b"1", false)?;
     // The CA key last: its presence marks the directory as initialised.
     write_file(&dd.pki("ca.cert.pem"), ca.cert_pem().as_bytes(), false)?;
-    write_file(&dd.pki("ca.key.pem"), ca_key.as_bytes(), true)?;
-    Ok(InitSummary { created: true, issued, clients, department })
+    dd.write_key(&master, &dd.pki("ca.key.pem"), &ca_key)?;
+    Ok(InitSummary { created: true, issued, clients, department, master_key_created })
 }
 
 /// The units that get a client certificate at init: the Department, one

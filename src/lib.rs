@@ -9,7 +9,9 @@
 //! - [`pki`]: certificates. Parsing, the trust store, path building with a
 //!   budget, validity, CRLs, [`pki::algorithms`] — the one table of
 //!   algorithms and key sizes the crate accepts — and [`pki::ca`], the
-//!   internal CA and the one place a client certificate's identity is read.
+//!   internal CA and the one place a client certificate's identity is read;
+//!   [`pki::keystore`] seals the private keys vanthu holds under the master
+//!   secret.
 //! - [`cms`]: CMS SignedData read over the original bytes (signed attributes
 //!   are verified as received), signer verification, RFC 3161 timestamp tokens.
 //! - [`pdf`]: just enough PDF for signatures — cross-reference sections

@@ -975,6 +975,14 @@ fn print_init(cfg: &vanthu::config::Config, s: &vanthu::datadir::InitSummary) {
     } else {
         println!("using {d}");
     }
+    if let Some(p) = &s.master_key_created {
+        println!(
+            "  master secret:       {} (generated, mode 0600): it opens the keys under {d}/pki; keep it out of the data directory's backups, and to keep it elsewhere move it and set {}=<its path> (or give the secret in {})",
+            p.display(),
+            vanthu::datadir::MASTER_KEY_FILE_VAR,
+            vanthu::datadir::MASTER_KEY_VAR
+        );
+    }
     println!("  CA certificate:      {d}/pki/ca.cert.pem");
     println!("  client certificates: (cert.pem, key.pem, ca.pem in each)");
     for (name, path) in &s.clients {

@@ -495,6 +495,9 @@ fn sigterm_finishes_and_a_restart_keeps_every_answered_document() {
     let status = s.child.wait().unwrap();
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
     copy_dir(&data, &moved);
+    // The keys are sealed under the master secret kept beside the data
+    // directory, never in it: a moved directory needs its secret moved too.
+    std::fs::copy(data.with_file_name("data.master-key"), moved.with_file_name("data.master-key")).unwrap();
     drop(s);
     let s = start(Some(moved), &[]);
     let doc = s.get(&s.client(DEPARTMENT), &format!("/api/v1/documents/{id}"));

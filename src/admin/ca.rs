@@ -43,7 +43,7 @@ impl CaSlot {
     }
 
     pub fn load(&self, dd: &DataDir) -> Result<InternalCa, AdminError> {
-        Ok(InternalCa::load(&dd.read_text(&self.cert_path())?, &dd.read_text(&self.key_path())?)?)
+        Ok(InternalCa::load(&dd.read_text(&self.cert_path())?, &dd.read_key(&self.key_path())?)?)
     }
 
     pub fn cert_der(&self, dd: &DataDir) -> Result<Vec<u8>, AdminError> {
@@ -201,6 +201,8 @@ pub fn rotate(store: &dyn Store, dd: &DataDir, actor: &str) -> Result<CaView, Ad
     let _lock = CrlLock::take(dd)?;
     let all = slots(dd)?;
     let current = all.first().ok_or(AdminError::BadCertificate("no current CA".into()))?.clone();
+    // The secret first: nothing is written if the new key could not be sealed.
+    let master = dd.require_master_key(&current.key_path())?;
     let old = current.load(dd)?;
     let old_der = current.cert_der(dd)?;
     let old_view_serial = {
@@ -211,7 +213,8 @@ pub fn rotate(store: &dyn Store, dd: &DataDir, actor: &str) -> Result<CaView, Ad
     let keep = CaSlot { dir: previous_dir(dd).join(&old_view_serial), current: false };
     write_file(&keep.crl_path(), &dd.read(&current.crl_path())?, false)?;
     write_file(&keep.number_path(), dd.read_text(&current.number_path())?.as_bytes(), false)?;
-    write_file(&keep.key_path(), &dd.read(&current.key_path())?, true)?;
+    // Re-sealed for its new place (the place is bound to the sealed key).
+    dd.write_key(&master, &keep.key_path(), &dd.read_key(&current.key_path())?)?;
     write_file(&keep.cert_path(), old.cert_pem().as_bytes(), false)?;
 
     let now = OffsetDateTime::now_utc();
@@ -221,7 +224,7 @@ pub fn rotate(store: &dyn Store, dd: &DataDir, actor: &str) -> Result<CaView, Ad
     write_file(&current.crl_path(), &crl, false)?;
     write_file(&current.number_path(), b"1", false)?;
     write_file(&current.cert_path(), ca.cert_pem().as_bytes(), false)?;
-    write_file(&current.key_path(), key_pem.as_bytes(), true)?;
+    dd.write_key(&master, &current.key_path(), &key_pem)?;
 
     let new_der = current.cert_der(dd)?;
     let records = register(store, &[("ca", &new_der)], actor)?;

@@ -52,7 +52,7 @@ fn first_cert(dd: &DataDir, path: &std::path::Path) -> Result<Vec<u8>, RunError>
 }
 
 fn key(dd: &DataDir, path: &std::path::Path) -> Result<LocalKey, RunError> {
-    LocalKey::from_pem(&dd.read(path)?).map_err(|e| material(path, e))
+    LocalKey::from_pem(dd.read_key(path)?.as_bytes()).map_err(|e| material(path, e))
 }
 
 /// The internal CA that issued `cert` (its chain), among `cas`: after a
@@ -155,7 +155,7 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
     let server_chain = certs_from_pem(&dd.read(&dd.pki("server.cert.pem"))?)?;
     let tls = TlsMaterial {
         server_chain,
-        server_key_pem: dd.read_text(&dd.pki("server.key.pem"))?,
+        server_key_pem: dd.read_key(&dd.pki("server.key.pem"))?,
         client_roots,
         internal_roots: internal.cas.iter().map(|d| CertificateDer::from(d.clone())).collect(),
         crls: internal.crls.iter().map(|d| CertificateRevocationListDer::from(d.clone())).collect(),

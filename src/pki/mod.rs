@@ -1,4 +1,5 @@
-//! Certificates: parsing, the trust store, path building and validation, CRLs.
+//! Certificates: parsing, the trust store, path building and validation, CRLs,
+//! and private keys sealed at rest ([`keystore`]).
 //!
 //! A path exists only where each certificate's signature verifies with the
 //! next certificate's key; names only propose candidates. Path building has a
@@ -9,6 +10,7 @@ pub mod algorithms;
 pub mod ca;
 pub mod crl;
 pub mod keys;
+pub mod keystore;
 pub mod path;
 pub mod verified;
 
