@@ -63,6 +63,12 @@ pub async fn serve_api(
             },
             () = &mut shutdown => break,
         };
+        // Answers are written in several pieces (headers, then the body in
+        // chunks): without TCP_NODELAY, Nagle's algorithm meets the client's
+        // delayed ACK and a small PDF waits ~40 ms for nothing.
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(%addr, error = %e, "TCP_NODELAY not set");
+        }
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             tracing::warn!(%addr, "connection refused: too many connections");
             continue;
