@@ -17,11 +17,12 @@
 //! CA file the test trusts and would need a key generation per case — and
 //! is driven once with curl at the end instead.
 
+mod common;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
+use std::time::Instant;
 
 const DEPARTMENT: &str = "000.00.12.H29";
 
@@ -58,35 +59,8 @@ fn vanthu() -> Command {
 fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut cmd = vanthu();
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--public-listen", "127.0.0.1:0", "--data"])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    // The Server guard kills and waits for the child on every path.
-    #[allow(clippy::zombie_processes)]
-    let mut child = cmd.spawn().expect("vanthu serve starts");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the server did not say where it listens");
-        };
-        if let Some(rest) = line.strip_prefix("listening: https://127.0.0.1:") {
-            let api: u16 = rest.split(' ').next().unwrap().parse().unwrap();
-            // Keep draining stdout so the server never blocks on it.
-            std::thread::spawn(move || while rx.recv().is_ok() {});
-            return Server { child, api, data, _dir: dir };
-        }
-    }
+    let (child, api, _) = common::server::spawn(&data, None, &[]);
+    Server { child, api, data, _dir: dir }
 }
 
 impl Server {

@@ -5,9 +5,8 @@
 mod common;
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 const DEPARTMENT: &str = "000.00.12.H29";
@@ -42,40 +41,8 @@ fn start(data: Option<PathBuf>, env: &[(&str, &str)]) -> Server {
             (Some(t), d)
         }
     };
-    let mut cmd = vanthu();
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--public-listen", "127.0.0.1:0", "--data"])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    // The Server guard kills and waits for the child on every path.
-    #[allow(clippy::zombie_processes)]
-    let mut child = cmd.spawn().expect("vanthu serve starts");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the server did not say where it listens");
-        };
-        if let Some(rest) = line.strip_prefix("listening: https://127.0.0.1:") {
-            let api: u16 = rest.split(' ').next().unwrap().parse().unwrap();
-            let public: u16 =
-                line.split("http://127.0.0.1:").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
-            // Keep draining stdout so the server never blocks on it.
-            std::thread::spawn(move || while rx.recv().is_ok() {});
-            return Server { child, api, public, data, _dir: dir };
-        }
-    }
+    let (child, api, public) = common::server::spawn(&data, None, env);
+    Server { child, api, public, data, _dir: dir }
 }
 
 struct Reply {

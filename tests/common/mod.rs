@@ -5,6 +5,7 @@
 
 pub mod build;
 pub mod pki;
+pub mod server;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
