@@ -4,27 +4,12 @@
 //! never a panic; what vanthu signs must verify.
 #![no_main]
 
+mod common;
+
+use common::fixture;
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
-use vanthu::pki::keys::LocalKey;
 use vanthu::sign::appearance::{Role, Visible};
-use vanthu::sign::{Credentials, SignOptions, sign};
-
-struct Fixture {
-    key: LocalKey,
-    creds: Credentials,
-}
-
-fn fixture() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| {
-        let key = LocalKey::from_pem(include_bytes!("../../certs/dev/p256.key.pem")).expect("dev key");
-        let cert = vanthu::pki::pem_or_der(include_bytes!("../../certs/dev/p256.cert.pem"), "CERTIFICATE", "cert")
-            .expect("dev cert")
-            .remove(0);
-        Fixture { key, creds: Credentials { cert, chain: vec![] } }
-    })
-}
+use vanthu::sign::{SignOptions, sign};
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 9 {
