@@ -6,6 +6,10 @@
 //!
 //! Foundations first:
 //!
+//! - [`asn1`]: the ground floor, importing nothing from the crate — the DER
+//!   reader that hands out exact byte slices ([`asn1::der`]), the DER writer
+//!   ([`asn1::write`]), the CMS and PKCS #9 OIDs ([`asn1::oid`]), and how a
+//!   time is written for people ([`asn1::time`]).
 //! - [`pki`]: certificates. Parsing, the trust store, path building with a
 //!   budget, validity, CRLs, [`pki::algorithms`] — the one table of
 //!   algorithms and key sizes the crate accepts — and [`pki::ca`], the
@@ -65,6 +69,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod asn1;
 pub mod audit;
 pub mod cms;
 pub mod config;

@@ -11,8 +11,8 @@ use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use vanthu::cms::build::{self, seq, small_int};
-use vanthu::cms::der::{self, tag};
+use vanthu::asn1::der::{self, tag};
+use vanthu::asn1::write::{self, seq, small_int};
 use vanthu::cms::timestamp::verify_token_with;
 use vanthu::cms::tsa::{LocalTsa, Timestamper, TsaError};
 use vanthu::cms::tsa_client::HttpTsa;
@@ -163,7 +163,7 @@ fn serve(behaviour: Behaviour, requests: usize) -> (String, mpsc::Receiver<Seen>
                 Behaviour::WrongNonce => s.write_all(&http_ok(&granted(Some(&[1, 2, 3])))),
                 Behaviour::NoNonce => s.write_all(&http_ok(&granted(None))),
                 Behaviour::Status(code) => {
-                    let text = seq(&[&build::tlv(0x0C, b"policy not accepted here")]);
+                    let text = seq(&[&write::tlv(0x0C, b"policy not accepted here")]);
                     s.write_all(&http_ok(&seq(&[&seq(&[&small_int(code), &text])])))
                 }
                 Behaviour::Http(code) => s.write_all(

@@ -1,8 +1,9 @@
 //! RFC 3161 timestamp tokens: reading TSTInfo and checking that a token
 //! timestamps a given signature value.
 
-use super::der::{self, Oid, tag};
-use super::{CmsError, SignedData, VerifiedSigner, oid};
+use super::{CmsError, SignedData, VerifiedSigner};
+use crate::asn1::der::{self, Oid, tag};
+use crate::asn1::oid;
 use crate::pki::algorithms::DigestAlgorithm;
 
 /// The fields of TSTInfo a validator needs.

@@ -3,8 +3,8 @@
 //! in-process (the CLI's `--tsa-key/--tsa-cert`, and the gateway's TSA).
 
 use super::build::{self, SignedDataParts, SignerIdentity};
-use super::der::Oid;
-use super::oid;
+use crate::asn1::der::Oid;
+use crate::asn1::oid;
 use crate::pki::Cert;
 use crate::pki::algorithms::DigestAlgorithm;
 use crate::pki::keys::{KeyError, SigningKey};

@@ -11,10 +11,10 @@
 //! the (already hashed) imprint but no integrity we rely on; it will come with
 //! the gateway's TLS client, which is not a dependency yet.
 
-use super::build::{alg, octets, seq, small_int, uint};
-use super::der::{self, Reader, tag};
 use super::timestamp;
 use super::tsa::{Timestamper, TsaError};
+use crate::asn1::der::{self, Reader, tag};
+use crate::asn1::write::{alg, octets, seq, small_int, uint};
 use crate::pki::algorithms::DigestAlgorithm;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -680,7 +680,8 @@ fn line_at(buf: &[u8], pos: usize) -> Result<Option<(&[u8], usize)>, TsaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cms::build::{self, tlv};
+    use crate::asn1::write::{self, tlv};
+    use crate::cms::build;
 
     fn body(reply: &[u8]) -> Result<Vec<u8>, TsaError> {
         let mut r = ResponseReader::default();
@@ -826,7 +827,7 @@ mod tests {
 
     #[test]
     fn timestamp_responses() {
-        let token = seq(&[&build::oid(crate::cms::oid::SIGNED_DATA)]);
+        let token = seq(&[&write::oid(crate::asn1::oid::SIGNED_DATA)]);
         for granted in [0, 1] {
             let resp = response(&small_int(granted), Some(&token));
             assert_eq!(token_from_response(&resp).unwrap(), token.as_slice());
@@ -857,7 +858,7 @@ mod tests {
     /// single-byte change of a valid reply is refused or accepted, never a crash.
     #[test]
     fn mutated_replies_do_not_panic() {
-        let token = seq(&[&build::oid(crate::cms::oid::SIGNED_DATA), &tlv(tag::ctx_cons(0), &seq(&[]))]);
+        let token = seq(&[&write::oid(crate::asn1::oid::SIGNED_DATA), &tlv(tag::ctx_cons(0), &seq(&[]))]);
         let text = seq(&[&tlv(0x0C, b"no")]);
         for resp in [response(&small_int(0), Some(&token)), response(&[small_int(2), text].concat(), None)] {
             let http = [
@@ -894,10 +895,10 @@ mod tests {
         // accuracy and ordering come between genTime and the nonce.
         let with_optionals = seq(&[
             &small_int(1),
-            &build::oid(policy),
+            &write::oid(policy),
             &seq(&[&alg(DigestAlgorithm::Sha256.oid()), &octets(&imprint)]),
             &small_int(7),
-            &build::generalized_time(t),
+            &write::generalized_time(t),
             &seq(&[&small_int(1)]),
             &[tag::BOOLEAN, 1, 0],
             &uint(&[9, 9]),

@@ -15,10 +15,11 @@
 //! still contains that entry ([`crate::audit::verify_against`]), so the log
 //! cannot be truncated or rewritten behind receipts already given out.
 
+use crate::asn1::oid as cms_oid;
 use crate::audit::{Head, canonical_json};
 use crate::cms::build::{self, SignedDataParts, SignerIdentity};
 use crate::cms::tsa::{Timestamper, TsaError};
-use crate::cms::{self, CmsError, oid as cms_oid, timestamp};
+use crate::cms::{self, CmsError, timestamp};
 use crate::pki::algorithms::DigestAlgorithm;
 use crate::pki::keys::{KeyError, SigningKey};
 use crate::pki::path::{self, PathError, Usage, ValidityError};

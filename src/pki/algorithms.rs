@@ -6,7 +6,7 @@
 //! SHA-1 and RSA keys under 2048 bits are refused by policy (reported as a
 //! crypto-constraints failure, not as a broken signature).
 
-use crate::cms::der::{self, Oid, Reader, Tlv, tag};
+use crate::asn1::der::{self, Oid, Reader, Tlv, tag};
 use thiserror::Error;
 
 macro_rules! oids {

@@ -14,7 +14,7 @@ pub mod keystore;
 pub mod path;
 pub mod verified;
 
-use crate::cms::der::{self, Oid, Tlv, tag};
+use crate::asn1::der::{self, Oid, Tlv, tag};
 use thiserror::Error;
 use x509_parser::certificate::X509Certificate;
 

@@ -2,7 +2,7 @@
 //! document-signature validator needs).
 
 use super::{Cert, TrustStore, algorithms::AlgorithmError};
-use crate::cms::der::Oid;
+use crate::asn1::der::Oid;
 use thiserror::Error;
 
 /// The extended key usage of vanthu's receipt-signing certificate: a
@@ -226,10 +226,10 @@ impl std::fmt::Display for ValidityError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ValidityError::Expired { subject, not_after } => {
-                write!(f, "certificate {subject} expired on {}", crate::verify::report::fmt_time(*not_after))
+                write!(f, "certificate {subject} expired on {}", crate::asn1::time::fmt_time(*not_after))
             }
             ValidityError::NotYetValid { subject, not_before } => {
-                write!(f, "certificate {subject} is not valid before {}", crate::verify::report::fmt_time(*not_before))
+                write!(f, "certificate {subject} is not valid before {}", crate::asn1::time::fmt_time(*not_before))
             }
         }
     }

@@ -15,9 +15,10 @@ pub mod appearance;
 pub mod file;
 pub mod placement;
 
+use crate::asn1::oid as cms_oid;
+use crate::cms;
 use crate::cms::build::{self, SignedDataParts, SignerIdentity};
 use crate::cms::tsa::{Timestamper, TsaError};
-use crate::cms::{self, oid as cms_oid};
 use crate::pdf::byterange::ByteRange;
 use crate::pdf::object::{Dict, ObjRef, Object, PdfString, dict_get};
 use crate::pdf::signatures::{find_signatures, signature_fields};
@@ -101,10 +102,10 @@ impl Credentials {
     fn check(&self, at: OffsetDateTime) -> Result<Cert<'_>, SignError> {
         let cert = Cert::parse(&self.cert).map_err(SignError::Certificate)?;
         if at > cert.not_after() {
-            return Err(SignError::CertificateExpired(crate::verify::report::fmt_time(cert.not_after())));
+            return Err(SignError::CertificateExpired(crate::asn1::time::fmt_time(cert.not_after())));
         }
         if at < cert.not_before() {
-            return Err(SignError::CertificateNotYetValid(crate::verify::report::fmt_time(cert.not_before())));
+            return Err(SignError::CertificateNotYetValid(crate::asn1::time::fmt_time(cert.not_before())));
         }
         if let Ok(Some(ku)) = cert.x509.key_usage()
             && !(ku.value.digital_signature() || ku.value.non_repudiation())
@@ -269,9 +270,10 @@ pub fn finish(
     let digest = br.digest(prepared, digest_alg.ring()).ok_or(SignError::NotPrepared)?;
     let attrs = build::signed_attributes(cms_oid::DATA, &digest, &identity);
     let alg_id = build::signature_algorithm_id(scheme);
-    let (alg_oid, params) =
-        cms::der::algorithm_identifier(cms::first_element(&alg_id).map_err(|e| SignError::Certificate(e.to_string()))?)
-            .map_err(|e| SignError::Certificate(e.to_string()))?;
+    let (alg_oid, params) = crate::asn1::der::algorithm_identifier(
+        cms::first_element(&alg_id).map_err(|e| SignError::Certificate(e.to_string()))?,
+    )
+    .map_err(|e| SignError::Certificate(e.to_string()))?;
     algorithms::verify_signature(cert.spki(), alg_oid, params, Some(digest_alg), &attrs, signature)
         .map_err(|e| SignError::BadExternalSignature(e.to_string()))?;
     let token = match tsa {

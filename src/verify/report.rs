@@ -169,11 +169,8 @@ pub struct Report {
     pub signatures: Vec<SignatureReport>,
 }
 
-/// RFC 3339 in UTC, to the second.
-pub fn fmt_time(t: time::OffsetDateTime) -> String {
-    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    t.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_else(|_| t.to_string())
-}
+/// Times in the report are written as everywhere else (RFC 3339, UTC).
+pub use crate::asn1::time::fmt_time;
 
 impl Report {
     pub fn to_json(&self) -> String {
