@@ -17,7 +17,9 @@
 //!   [`pki::keystore`] seals the private keys vanthu holds under the master
 //!   secret.
 //! - [`cms`]: CMS SignedData read over the original bytes (signed attributes
-//!   are verified as received), signer verification, RFC 3161 timestamp tokens.
+//!   are verified as received), signer verification, RFC 3161 timestamp
+//!   tokens, the in-process TSA, and the time-stamp protocol without its
+//!   transport ([`cms::tsp`]).
 //! - [`pdf`]: just enough PDF for signatures — cross-reference sections
 //!   (revisions), on-demand object loading, string positions for /ByteRange
 //!   checks, and finding signature dictionaries. Bounded by a [`pdf::Budget`].
@@ -55,6 +57,8 @@
 //!
 //! - [`http`]: hyper over rustls with mutual TLS, the routes (thin
 //!   handlers), the one mapping of errors to HTTP statuses, metrics.
+//! - [`clients`]: the services vanthu calls — an RFC 3161 TSA over HTTP
+//!   ([`clients::tsa`]), carrying the bytes of [`cms::tsp`]'s requests.
 //! - [`admin`]: administration of the internal CA — the registry of every
 //!   certificate it issues (in the store), revocation, and the CRL re-issued
 //!   at once so the TLS layer refuses a revoked certificate at the next
@@ -62,8 +66,10 @@
 //! - [`config`]: defaults, TOML file, `VANTHU_*` variables; [`datadir`]: the
 //!   data directory's layout and its initialisation.
 //!
-//! The core (`pki` to `directory`) is pure: nothing there opens sockets or
-//! databases. The CLI in `main.rs` maps errors to exit codes in one place
+//! The core (`asn1` to `directory`) is pure: nothing there opens sockets or
+//! databases, and no foundation module (`asn1`, `pki`, `cms`, `pdf`,
+//! `text`) imports from a module above it (`tests/layering.rs` checks both).
+//! The CLI in `main.rs` maps errors to exit codes in one place
 //! ([`exit_code`]).
 
 #![forbid(unsafe_code)]
@@ -71,6 +77,7 @@
 pub mod admin;
 pub mod asn1;
 pub mod audit;
+pub mod clients;
 pub mod cms;
 pub mod config;
 pub mod datadir;

@@ -1,4 +1,4 @@
-//! The RFC 3161 HTTP client ([`vanthu::cms::tsa_client::HttpTsa`]) against
+//! The RFC 3161 HTTP client ([`vanthu::clients::tsa::HttpTsa`]) against
 //! TSAs served on 127.0.0.1 by this test: a well-behaved one answering with
 //! tokens signed by the dev TSA key, and the ways a real one goes wrong
 //! (refusal, HTTP errors, wrong nonce, silence, a trickle, no listener).
@@ -13,9 +13,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use vanthu::asn1::der::{self, tag};
 use vanthu::asn1::write::{self, seq, small_int};
+use vanthu::clients::tsa::HttpTsa;
 use vanthu::cms::timestamp::verify_token_with;
 use vanthu::cms::tsa::{LocalTsa, Timestamper, TsaError};
-use vanthu::cms::tsa_client::HttpTsa;
 use vanthu::pki::algorithms::DigestAlgorithm;
 use vanthu::pki::keys::LocalKey;
 

@@ -10,7 +10,7 @@
 pub mod build;
 pub mod timestamp;
 pub mod tsa;
-pub mod tsa_client;
+pub mod tsp;
 
 use crate::asn1::der::{self, DerError, Oid, Reader, Tlv, tag};
 use crate::asn1::oid;

@@ -1,20 +1,17 @@
-//! An RFC 3161 time-stamping client over HTTP: [`HttpTsa`].
+//! The RFC 3161 time-stamping client over HTTP: [`HttpTsa`], the edge
+//! where vanthu's outbound clients live.
 //!
-//! A TSA is a server we do not control, reached over a network we do not
-//! control, so nothing it sends is trusted until checked: the exchange has a
-//! time budget and a size cap, the HTTP framing is parsed without assuming
-//! well-formed input, and the token is only returned once its signature
-//! verifies, its imprint is the one we asked for and its nonce is ours (a
-//! replayed or misrouted reply would carry another).
+//! The protocol (request, reply checks) is [`crate::cms::tsp`]; this module
+//! carries its bytes. A TSA is reached over a network we do not control, so
+//! the exchange has one time budget and a size cap, and the HTTP framing is
+//! parsed push by push without assuming well-formed input.
 //!
 //! Plain `http://` only. A time-stamp token is signed, so TLS adds privacy of
 //! the (already hashed) imprint but no integrity we rely on; it will come with
 //! the gateway's TLS client, which is not a dependency yet.
 
-use super::timestamp;
-use super::tsa::{Timestamper, TsaError};
-use crate::asn1::der::{self, Reader, tag};
-use crate::asn1::write::{alg, octets, seq, small_int, uint};
+use crate::cms::tsa::{Timestamper, TsaError};
+use crate::cms::tsp::{self, printable};
 use crate::pki::algorithms::DigestAlgorithm;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -34,10 +31,6 @@ const MAX_CHUNK_LINE: usize = 4096;
 /// Resolved addresses tried in turn; a name with dozens of addresses would
 /// otherwise spread the budget thin for nothing.
 const MAX_ADDRESSES: usize = 4;
-
-/// Bytes of nonce: 64 bits make a collision with a replayed reply negligible
-/// and fit the INTEGER every TSA implementation accepts.
-const NONCE_LEN: usize = 8;
 
 fn service(msg: impl Into<String>) -> TsaError {
     TsaError::Service(msg.into())
@@ -205,200 +198,10 @@ fn is_timeout(e: &std::io::Error) -> bool {
 
 impl Timestamper for HttpTsa {
     fn timestamp(&self, imprint_alg: DigestAlgorithm, imprint: &[u8]) -> Result<Vec<u8>, TsaError> {
-        // A wrong-length imprint is our bug; say so rather than relay the
-        // TSA's badDataFormat.
-        if imprint.len() != imprint_alg.ring().output_len() {
-            return Err(service(format!(
-                "a {} imprint must be {} bytes",
-                imprint_alg.name(),
-                imprint_alg.ring().output_len()
-            )));
-        }
-        let mut nonce = [0u8; NONCE_LEN];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
-            .map_err(|_| service("no system randomness for the time-stamp nonce"))?;
-        let body = self.post(&timestamp_request(imprint_alg, imprint, &nonce))?;
-        let token = token_from_response(&body.data).map_err(|e| match (&e, &body.content_type) {
-            // A proxy's HTML error page is the usual cause; name what came.
-            (TsaError::Service(m), Some(ct)) if m.starts_with("malformed TimeStampResp") => {
-                service(format!("{m} (the reply's content type is {ct})"))
-            }
-            _ => e,
-        })?;
-        check_token(token, imprint_alg, imprint, &nonce)?;
-        Ok(token.to_vec())
+        let request = tsp::Request::new(imprint_alg, imprint)?;
+        let body = self.post(request.der())?;
+        request.accept(&body.data, body.content_type.as_deref())
     }
-}
-
-/// DER TimeStampReq (RFC 3161 §2.4.1): no policy (the TSA's default), a
-/// nonce, and certReq so the token carries the TSA certificate — validators
-/// need it and we check the signature with it below.
-pub fn timestamp_request(imprint_alg: DigestAlgorithm, imprint: &[u8], nonce: &[u8]) -> Vec<u8> {
-    let message_imprint = seq(&[&alg(imprint_alg.oid()), &octets(imprint)]);
-    let cert_req = [tag::BOOLEAN, 1, 0xFF];
-    seq(&[&small_int(1), &message_imprint, &uint(nonce), &cert_req])
-}
-
-/// PKIStatus values (RFC 3161 §2.4.2), for messages.
-fn status_name(status: i64) -> &'static str {
-    match status {
-        0 => "granted",
-        1 => "grantedWithMods",
-        2 => "rejection",
-        3 => "waiting",
-        4 => "revocationWarning",
-        5 => "revocationNotification",
-        _ => "unknown status",
-    }
-}
-
-/// PKIFailureInfo bits (RFC 3161 §2.4.2), for messages.
-const FAILURE_BITS: &[(usize, &str)] = &[
-    (0, "badAlg"),
-    (2, "badRequest"),
-    (5, "badDataFormat"),
-    (14, "timeNotAvailable"),
-    (15, "unacceptedPolicy"),
-    (16, "unacceptedExtension"),
-    (17, "addInfoNotAvailable"),
-    (25, "systemFailure"),
-];
-
-/// The value of a small DER INTEGER (status codes); `None` past 64 bits.
-fn small_integer(v: &[u8]) -> Option<i64> {
-    if v.is_empty() || v.len() > 8 {
-        return None;
-    }
-    let init = if v[0] & 0x80 != 0 { -1i64 } else { 0 };
-    Some(v.iter().fold(init, |acc, &b| (acc << 8) | i64::from(b)))
-}
-
-/// Text for a message: printable ASCII kept, anything else replaced, cut
-/// at `max` characters (the bytes come from the network, possibly a
-/// terminal's escape sequences).
-fn printable(bytes: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out: String = text.chars().take(max).map(|c| if c.is_control() { '?' } else { c }).collect();
-    if text.chars().count() > max {
-        out.push('…');
-    }
-    out
-}
-
-/// Why the TSA said no: status, statusString texts and failInfo bits.
-fn refusal(status: i64, rest: &mut Reader<'_>) -> TsaError {
-    let mut msg = format!("the TSA refused the request: status {status} ({})", status_name(status));
-    if let Ok(Some(texts)) = rest.optional(tag::SEQUENCE) {
-        let mut r = texts.reader();
-        let mut parts = Vec::new();
-        while let Ok(t) = r.any() {
-            parts.push(printable(t.value, 200));
-            if parts.len() == 4 {
-                break;
-            }
-        }
-        if !parts.is_empty() {
-            msg.push_str(": ");
-            msg.push_str(&parts.join("; "));
-        }
-    }
-    if let Ok(Some(bits)) = rest.optional(tag::BIT_STRING) {
-        let data = bits.value.get(1..).unwrap_or_default();
-        let set: Vec<&str> = FAILURE_BITS
-            .iter()
-            .filter(|&&(bit, _)| data.get(bit / 8).is_some_and(|&b| b & (0x80 >> (bit % 8)) != 0))
-            .map(|&(_, name)| name)
-            .collect();
-        if !set.is_empty() {
-            msg.push_str(&format!(" [{}]", set.join(", ")));
-        }
-    }
-    service(msg)
-}
-
-/// The TimeStampToken (ContentInfo) of a TimeStampResp, exactly as received,
-/// if the status grants it (RFC 3161 §2.4.2). The token is not checked here.
-pub fn token_from_response(resp: &[u8]) -> Result<&[u8], TsaError> {
-    let bad = |e: der::DerError| service(format!("malformed TimeStampResp: {e}"));
-    if resp.is_empty() {
-        return Err(service("malformed TimeStampResp: the reply body is empty"));
-    }
-    let top = der::parse_prefix(resp).map_err(bad)?;
-    if top.tag != tag::SEQUENCE {
-        return Err(bad(der::DerError::UnexpectedTag { expected: tag::SEQUENCE, found: top.tag }));
-    }
-    if top.raw.len() != resp.len() {
-        return Err(bad(der::DerError::TrailingData));
-    }
-    let mut r = top.reader();
-    let status_info = r.expect(tag::SEQUENCE).map_err(bad)?;
-    let mut sr = status_info.reader();
-    let status_int = sr.expect(tag::INTEGER).map_err(bad)?;
-    let status =
-        small_integer(status_int.value).ok_or_else(|| service("malformed TimeStampResp: status out of range"))?;
-    if status != 0 && status != 1 {
-        return Err(refusal(status, &mut sr));
-    }
-    let token = match r.optional(tag::SEQUENCE).map_err(bad)? {
-        Some(t) => t,
-        None if r.is_empty() => return Err(service("the TSA granted the request but sent no token")),
-        None => return Err(service("malformed TimeStampResp: the token is not a ContentInfo")),
-    };
-    r.finish().map_err(bad)?;
-    Ok(token.raw)
-}
-
-/// The nonce of a TSTInfo, if present: the INTEGER after genTime and the
-/// optional accuracy and ordering (RFC 3161 §2.4.2).
-fn tst_nonce(tst_info: &[u8]) -> Result<Option<&[u8]>, der::DerError> {
-    let top = der::parse_prefix(tst_info)?;
-    let mut r = top.reader();
-    r.expect(tag::INTEGER)?; // version
-    r.expect(tag::OID)?; // policy
-    r.expect(tag::SEQUENCE)?; // messageImprint
-    r.expect(tag::INTEGER)?; // serialNumber
-    r.expect(tag::GENERALIZED_TIME)?;
-    r.optional(tag::SEQUENCE)?; // accuracy
-    r.optional(tag::BOOLEAN)?; // ordering
-    Ok(r.optional(tag::INTEGER)?.map(|n| n.value))
-}
-
-/// INTEGER contents without sign padding, so that `00 80` (DER for 128) and
-/// the unsigned `80` we generated compare equal.
-fn strip_leading_zeros(v: &[u8]) -> &[u8] {
-    let i = v.iter().position(|&b| b != 0).unwrap_or(v.len());
-    &v[i..]
-}
-
-/// Accepts a token only if it answers our request: the imprint and its
-/// algorithm, our nonce (RFC 3161 §2.4.2: it MUST be echoed), and a TSA
-/// signature that verifies with the embedded certificate. Whether that
-/// certificate is trusted is the validator's question, as for any token.
-fn check_token(token: &[u8], imprint_alg: DigestAlgorithm, imprint: &[u8], nonce: &[u8]) -> Result<(), TsaError> {
-    let bad = |e: super::CmsError| service(format!("the TSA's token is unusable: {e}"));
-    let (sd, _) = super::parse_signed_data(token).map_err(bad)?;
-    let content = sd.econtent.ok_or_else(|| service("the TSA's token has no TSTInfo"))?;
-    let info = timestamp::parse_tst_info(content).map_err(bad)?;
-    if info.imprint_algorithm != imprint_alg {
-        return Err(service(format!(
-            "the TSA stamped a {} imprint, {} was asked",
-            info.imprint_algorithm.name(),
-            imprint_alg.name()
-        )));
-    }
-    if info.imprint != imprint {
-        return Err(service("the TSA's token stamps another imprint than the one asked"));
-    }
-    match tst_nonce(content).map_err(|e| service(format!("the TSA's token is unusable: malformed TSTInfo: {e}")))? {
-        None => return Err(service("the TSA's token carries no nonce (ours was not echoed)")),
-        Some(n) if strip_leading_zeros(n) != strip_leading_zeros(nonce) => {
-            return Err(service("the TSA's token carries another nonce than ours (a replayed or misrouted reply)"));
-        }
-        Some(_) => {}
-    }
-    timestamp::verify_token_with(token, &|_| imprint.to_vec())
-        .map_err(|e| service(format!("the TSA's token does not verify: {e}")))?;
-    Ok(())
 }
 
 /// The body of a successful reply, and its declared content type (only
@@ -680,8 +483,8 @@ fn line_at(buf: &[u8], pos: usize) -> Result<Option<(&[u8], usize)>, TsaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asn1::write::{self, tlv};
-    use crate::cms::build;
+    use crate::asn1::der::tag;
+    use crate::asn1::write::{self, seq, small_int, tlv};
 
     fn body(reply: &[u8]) -> Result<Vec<u8>, TsaError> {
         let mut r = ResponseReader::default();
@@ -740,24 +543,6 @@ mod tests {
         ] {
             assert!(HttpTsa::new(bad).is_err(), "{bad:?} accepted");
         }
-    }
-
-    #[test]
-    fn request_encoding() {
-        let imprint = DigestAlgorithm::Sha256.digest(b"x");
-        let req = timestamp_request(DigestAlgorithm::Sha256, &imprint, &[0x80, 1, 2, 3, 4, 5, 6, 7]);
-        let top = der::parse_prefix(&req).unwrap();
-        assert_eq!(top.raw.len(), req.len());
-        let mut r = top.reader();
-        assert_eq!(r.expect(tag::INTEGER).unwrap().value, &[1]);
-        let mut mi = r.expect(tag::SEQUENCE).unwrap().reader();
-        let (o, params) = der::algorithm_identifier(mi.expect(tag::SEQUENCE).unwrap()).unwrap();
-        assert_eq!((o, params.is_none()), (DigestAlgorithm::Sha256.oid(), true));
-        assert_eq!(mi.expect(tag::OCTET_STRING).unwrap().value, imprint.as_slice());
-        // A positive INTEGER: the high bit forces a leading zero.
-        assert_eq!(r.expect(tag::INTEGER).unwrap().value, &[0, 0x80, 1, 2, 3, 4, 5, 6, 7]);
-        assert_eq!(r.expect(tag::BOOLEAN).unwrap().value, &[0xFF]);
-        assert!(r.finish().is_ok());
     }
 
     #[test]
@@ -825,35 +610,6 @@ mod tests {
         seq(&[&status_info, token.unwrap_or_default()])
     }
 
-    #[test]
-    fn timestamp_responses() {
-        let token = seq(&[&write::oid(crate::asn1::oid::SIGNED_DATA)]);
-        for granted in [0, 1] {
-            let resp = response(&small_int(granted), Some(&token));
-            assert_eq!(token_from_response(&resp).unwrap(), token.as_slice());
-        }
-        let text = seq(&[&tlv(0x0C, b"unsupported algorithm"), &tlv(0x0C, b"\x1b[2Jsee docs")]);
-        // failInfo badAlg (bit 0) and systemFailure (bit 25).
-        let fail_info = tlv(tag::BIT_STRING, &[6, 0x80, 0, 0, 0x40]);
-        let resp = response(&[small_int(2), text, fail_info].concat(), None);
-        let e = message(token_from_response(&resp).unwrap_err());
-        assert!(e.contains("status 2 (rejection): unsupported algorithm; ?[2Jsee docs"), "{e}");
-        assert!(e.contains("[badAlg, systemFailure]"), "{e}");
-        let e = message(token_from_response(&response(&small_int(3), Some(&token))).unwrap_err());
-        assert!(e.contains("status 3 (waiting)"), "{e}");
-        let e = message(token_from_response(&response(&[0x02, 0x01, 0xFF], None)).unwrap_err());
-        assert!(e.contains("status -1"), "{e}");
-        assert!(token_from_response(&response(&[0x02, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0], None)).is_err());
-        assert!(message(token_from_response(&response(&small_int(0), None)).unwrap_err()).contains("no token"));
-        assert!(token_from_response(&response(&small_int(0), Some(&octets(b"x")))).is_err());
-        let mut trailing = response(&small_int(0), Some(&token));
-        trailing.push(0);
-        assert!(token_from_response(&trailing).is_err());
-        for garbage in [&b""[..], b"\x30", b"<html>proxy error</html>", b"\x30\x80\x00\x00", b"\x04\x00"] {
-            assert!(token_from_response(garbage).is_err());
-        }
-    }
-
     /// No reply bytes make the parsers panic: every truncation and every
     /// single-byte change of a valid reply is refused or accepted, never a crash.
     #[test]
@@ -868,44 +624,14 @@ mod tests {
             ]
             .concat();
             for i in 0..http.len() {
-                let _ = body(&http[..i]).map(|b| token_from_response(&b).map(<[u8]>::len));
+                let _ = body(&http[..i]).map(|b| tsp::token_from_response(&b).map(<[u8]>::len));
                 for flip in [0x01, 0x20, 0x80, 0xFF] {
                     let mut m = http.clone();
                     m[i] ^= flip;
-                    let _ = body(&m).map(|b| token_from_response(&b).map(<[u8]>::len));
+                    let _ = body(&m).map(|b| tsp::token_from_response(&b).map(<[u8]>::len));
                 }
             }
-            for i in 0..resp.len() {
-                let _ = token_from_response(&resp[..i]);
-                let _ = check_token(&resp[..i], DigestAlgorithm::Sha256, &[0; 32], &[1]);
-            }
         }
-    }
-
-    #[test]
-    fn nonces_in_tst_info() {
-        let imprint = DigestAlgorithm::Sha256.digest(b"x");
-        let t = time::macros::datetime!(2026-03-05 07:30 UTC);
-        let policy = crate::cms::tsa::DEFAULT_POLICY;
-        let with = build::tst_info(policy, DigestAlgorithm::Sha256, &imprint, &[7], t, Some(&[0x80, 1]));
-        assert_eq!(tst_nonce(&with).unwrap(), Some(&[0, 0x80, 1][..]));
-        assert_eq!(strip_leading_zeros(tst_nonce(&with).unwrap().unwrap()), &[0x80, 1]);
-        let without = build::tst_info(policy, DigestAlgorithm::Sha256, &imprint, &[7], t, None);
-        assert_eq!(tst_nonce(&without).unwrap(), None);
-        // accuracy and ordering come between genTime and the nonce.
-        let with_optionals = seq(&[
-            &small_int(1),
-            &write::oid(policy),
-            &seq(&[&alg(DigestAlgorithm::Sha256.oid()), &octets(&imprint)]),
-            &small_int(7),
-            &write::generalized_time(t),
-            &seq(&[&small_int(1)]),
-            &[tag::BOOLEAN, 1, 0],
-            &uint(&[9, 9]),
-            &tlv(tag::ctx_cons(0), &[]),
-        ]);
-        assert_eq!(tst_nonce(&with_optionals).unwrap(), Some(&[9, 9][..]));
-        assert!(tst_nonce(b"\x30\x00").is_err());
     }
 
     #[test]
