@@ -343,6 +343,9 @@ struct Tsa {
     /// Timestamp with a remote RFC 3161 server (http:// URLs).
     #[arg(long, value_name = "URL", conflicts_with = "tsa_key")]
     tsa_url: Option<String>,
+    /// Room to reserve for the remote TSA's token, in bytes (default 12288).
+    #[arg(long, value_name = "BYTES", requires = "tsa_url")]
+    tsa_max_token: Option<usize>,
 }
 
 #[derive(Args)]
@@ -651,7 +654,7 @@ impl SignFiles<'_> {
             SignError::BadExternalSignature(_) => self.signature,
             // About the TSA (its URL or key, named by its own message) or the
             // visible signature's options; the image is checked when read.
-            SignError::Tsa(_) | SignError::Appearance(_) => None,
+            SignError::Tsa(_) | SignError::TimestampTooLarge { .. } | SignError::Appearance(_) => None,
         };
         match (about, e) {
             (Some(key), SignError::KeyMismatch) => format!("{}: {e} {}", key.display(), self.cert.display()),
@@ -764,7 +767,11 @@ fn local_tsa(key: (&[u8], &str), cert: (&[u8], &str)) -> Result<Stamper, String>
 
 fn timestamper(t: &Tsa) -> Result<Option<Stamper>, String> {
     if let Some(url) = &t.tsa_url {
-        return Ok(Some((Box::new(HttpTsa::new(url).map_err(|e| e.to_string())?), url.clone())));
+        let mut tsa = HttpTsa::new(url).map_err(|e| e.to_string())?;
+        if let Some(bytes) = t.tsa_max_token {
+            tsa = tsa.with_max_token(bytes);
+        }
+        return Ok(Some((Box::new(tsa), url.clone())));
     }
     let (Some(key), Some(cert)) = (&t.tsa_key, &t.tsa_cert) else { return Ok(None) };
     let (k, c) = (read(key)?, read(cert)?);

@@ -24,6 +24,14 @@ pub const MAX_REPLY: usize = 1 << 20;
 /// Time budget of one exchange unless [`HttpTsa::with_timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The token size signing reserves room for unless
+/// [`HttpTsa::with_max_token`] says otherwise. A token is a SignedData with
+/// the TSA's certificate and often its chain: a chain of two RSA-4096
+/// certificates with a 4096-bit signature comes to about 5 KB, so 12 KiB is
+/// conservative without filling the document with zeros (the /Contents gap
+/// is hex: twice this).
+pub const DEFAULT_MAX_TOKEN: usize = 12 * 1024;
+
 /// Longest HTTP head, and longest line of a chunked body, we wait for.
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_CHUNK_LINE: usize = 4096;
@@ -47,6 +55,8 @@ pub struct HttpTsa {
     /// Path and query, as sent in the request line.
     path: String,
     timeout: Duration,
+    /// The size hint signing sizes the /Contents gap from.
+    max_token: usize,
 }
 
 impl HttpTsa {
@@ -103,7 +113,14 @@ impl HttpTsa {
         };
         let shown = if bracketed { format!("[{host}]") } else { host.to_string() };
         let host_header = if port == 80 { shown } else { format!("{shown}:{port}") };
-        Ok(HttpTsa { host: host.to_string(), port, host_header, path, timeout: DEFAULT_TIMEOUT })
+        Ok(HttpTsa {
+            host: host.to_string(),
+            port,
+            host_header,
+            path,
+            timeout: DEFAULT_TIMEOUT,
+            max_token: DEFAULT_MAX_TOKEN,
+        })
     }
 
     /// Sets the time budget of one exchange. It bounds the whole exchange,
@@ -111,6 +128,14 @@ impl HttpTsa {
     /// that trickles a byte at a time hold the signer for hours.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Sets the largest token this TSA is expected to return (see
+    /// [`Timestamper::max_token_len`]); a token over it fails the signature
+    /// cleanly, naming both sizes.
+    pub fn with_max_token(mut self, bytes: usize) -> Self {
+        self.max_token = bytes;
         self
     }
 
@@ -201,6 +226,10 @@ impl Timestamper for HttpTsa {
         let request = tsp::Request::new(imprint_alg, imprint)?;
         let body = self.post(request.der())?;
         request.accept(&body.data, body.content_type.as_deref())
+    }
+
+    fn max_token_len(&self) -> usize {
+        self.max_token
     }
 }
 

@@ -28,6 +28,14 @@ pub enum TsaError {
 /// Something that returns an RFC 3161 TimeStampToken for an imprint.
 pub trait Timestamper: Send + Sync {
     fn timestamp(&self, imprint_alg: DigestAlgorithm, imprint: &[u8]) -> Result<Vec<u8>, TsaError>;
+
+    /// The largest token, in bytes, this TSA returns. Signing sizes the
+    /// /Contents gap from it before the document is hashed, so the TSA is
+    /// asked once per signature, after signing, and a token larger than this
+    /// is refused then (the gap can no longer grow). An exact bound where it
+    /// is known (the in-process TSA), a configured or conservative one for a
+    /// remote TSA.
+    fn max_token_len(&self) -> usize;
 }
 
 /// vanthu's TSA policy: a UUID-based OID (2.25.146377889814165865282181621505560885793),
@@ -44,6 +52,8 @@ pub struct LocalTsa {
     chain: Vec<Vec<u8>>,
     serial_base: u64,
     counter: AtomicU64,
+    /// The longest token [`Timestamper::timestamp`] can make.
+    max_token: usize,
 }
 
 impl LocalTsa {
@@ -60,7 +70,22 @@ impl LocalTsa {
         // Serial numbers: the start time in nanoseconds plus a counter, unique
         // across restarts without state on disk.
         let serial_base = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64;
-        Ok(LocalTsa { key, cert, chain, serial_base, counter: AtomicU64::new(0) })
+        let mut tsa = LocalTsa { key, cert, chain, serial_base, counter: AtomicU64::new(0), max_token: 0 };
+        // The exact bound: a token with the longest imprint (SHA-512), the
+        // largest serial and the key's largest signature. Everything else
+        // (policy, GeneralizedTime to the second, certificates, signed
+        // attributes) has the same length in every token.
+        let info = build::tst_info(
+            DEFAULT_POLICY,
+            DigestAlgorithm::Sha512,
+            &[0xFF; 64],
+            &[0xFF; 8],
+            time::OffsetDateTime::now_utc(),
+            None,
+        );
+        let largest = vec![0xFF; tsa.key.max_signature_len()];
+        tsa.max_token = tsa.token(&info, |_| Ok(largest))?.len();
+        Ok(tsa)
     }
 
     /// A token answering a request that carried `nonce` (RFC 3161 requires
@@ -74,16 +99,21 @@ impl LocalTsa {
         let serial = self.serial_base.wrapping_add(self.counter.fetch_add(1, Ordering::Relaxed));
         let now = time::OffsetDateTime::now_utc();
         let info = build::tst_info(DEFAULT_POLICY, imprint_alg, imprint, &serial.to_be_bytes(), now, nonce);
+        self.token(&info, |attrs| self.key.sign(attrs))
+    }
+
+    /// The token over `info`, signed by `sign` over the signed attributes.
+    fn token(&self, info: &[u8], sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, KeyError>) -> Result<Vec<u8>, TsaError> {
         let parsed = Cert::parse(&self.cert).map_err(TsaError::Certificate)?;
         let signer = SignerIdentity::from_cert(&parsed);
         let scheme = self.key.scheme();
         let digest = scheme.digest();
-        let attrs = build::signed_attributes(oid::TST_INFO, &digest.digest(&info), &signer);
-        let signature = self.key.sign(&attrs)?;
+        let attrs = build::signed_attributes(oid::TST_INFO, &digest.digest(info), &signer);
+        let signature = sign(&attrs)?;
         Ok(build::signed_data(&SignedDataParts {
             digest,
             content_type: oid::TST_INFO,
-            econtent: Some(&info),
+            econtent: Some(info),
             signer,
             chain: &self.chain,
             signed_attrs: &attrs,
@@ -97,5 +127,9 @@ impl LocalTsa {
 impl Timestamper for LocalTsa {
     fn timestamp(&self, imprint_alg: DigestAlgorithm, imprint: &[u8]) -> Result<Vec<u8>, TsaError> {
         self.timestamp_with_nonce(imprint_alg, imprint, None)
+    }
+
+    fn max_token_len(&self) -> usize {
+        self.max_token
     }
 }

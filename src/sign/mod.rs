@@ -8,8 +8,9 @@
 //! copy of it in memory, and the digest is taken over the same slices.
 //!
 //! The /Contents placeholder is sized from a CMS built with the real
-//! certificates, the key's largest signature and (with a TSA) a real token,
-//! plus a small margin: never a blind 30 KB of zeros.
+//! certificates, the key's largest signature and (with a TSA) its largest
+//! token ([`Timestamper::max_token_len`]), plus a small margin: never a
+//! blind 30 KB of zeros, and one request to the TSA per signature.
 
 pub mod appearance;
 pub mod file;
@@ -64,6 +65,13 @@ pub enum SignError {
     BadExternalSignature(String),
     #[error("the signature ({0} bytes) does not fit the placeholder ({1} bytes)")]
     PlaceholderTooSmall(usize, usize),
+    /// The TSA returned more than its size hint promised; the gap was sized
+    /// from the hint before the document was hashed, so it cannot grow now.
+    #[error(
+        "the TSA's token is {token} bytes, over the {room} bytes reserved for it \
+         (raise the reserve, e.g. --tsa-max-token)"
+    )]
+    TimestampTooLarge { token: usize, room: usize },
     #[error("visible signature: {0}")]
     Appearance(String),
     /// A signature over a damaged file would seal the damage in.
@@ -135,8 +143,7 @@ pub struct Prepared {
     pub digest_algorithm: DigestAlgorithm,
 }
 
-/// Extra placeholder bytes over the estimated CMS (ECDSA lengths vary, a
-/// remote TSA's token may differ slightly from the probe).
+/// Extra placeholder bytes over the estimated CMS (ECDSA lengths vary).
 const SLACK: usize = 96;
 
 /// Signs `input` in one step with `key`.
@@ -181,18 +188,17 @@ pub(crate) fn sign_hashed(
     let scheme = key.scheme();
     let digest_alg = scheme.digest();
     let identity = SignerIdentity::from_cert(&cert);
-    // Size the placeholder from a real CMS with the largest signature.
-    let probe_token = match tsa {
-        Some(t) => Some(t.timestamp(digest_alg, &digest_alg.digest(b"size probe"))?),
-        None => None,
-    };
+    // Size the placeholder from a real CMS with the largest signature and,
+    // with a TSA, room for its largest token: the TSA is asked once, after
+    // signing, when the gap can no longer grow.
+    let token_room = tsa.map(|t| t.max_token_len());
     let estimate = assemble(
         creds,
         &identity,
         scheme,
         &vec![0; digest_alg.digest(b"").len()],
         &vec![0xFF; key.max_signature_len()],
-        probe_token.as_deref(),
+        token_room.map(|n| vec![0; n]).as_deref(),
     )
     .len();
     let mut layout = lay_out(input, &cert, opts, at, estimate + SLACK)?;
@@ -203,6 +209,11 @@ pub(crate) fn sign_hashed(
         Some(t) => Some(t.timestamp(digest_alg, &digest_alg.digest(&signature))?),
         None => None,
     };
+    if let (Some(token), Some(room)) = (&token, token_room)
+        && token.len() > room
+    {
+        return Err(SignError::TimestampTooLarge { token: token.len(), room });
+    }
     let cms = build_cms(creds, &identity, scheme, &attrs, &signature, token.as_deref());
     layout.fill(&cms)?;
     Ok(Signed { tail: layout.tail, field: layout.field })
