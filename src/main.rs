@@ -650,11 +650,14 @@ impl SignFiles<'_> {
             SignError::Certificate(_)
             | SignError::CertificateExpired(_)
             | SignError::CertificateNotYetValid(_)
+            | SignError::CertificateKey(_)
             | SignError::KeyUsage => Some(self.cert),
             SignError::BadExternalSignature(_) => self.signature,
             // About the TSA (its URL or key, named by its own message) or the
             // visible signature's options; the image is checked when read.
             SignError::Tsa(_) | SignError::TimestampTooLarge { .. } | SignError::Appearance(_) => None,
+            // vanthu's own fault, about no file.
+            SignError::AlgorithmIdentifier(_) => None,
         };
         match (about, e) {
             (Some(key), SignError::KeyMismatch) => format!("{}: {e} {}", key.display(), self.cert.display()),

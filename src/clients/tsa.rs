@@ -10,7 +10,7 @@
 //! the (already hashed) imprint but no integrity we rely on; it will come with
 //! the gateway's TLS client, which is not a dependency yet.
 
-use crate::cms::tsa::{Timestamper, TsaError};
+use crate::cms::tsa::{ResponseError, Timestamper, TransportError, TsaError};
 use crate::cms::tsp::{self, printable};
 use crate::pki::algorithms::DigestAlgorithm;
 use std::io::{ErrorKind, Read, Write};
@@ -40,10 +40,6 @@ const MAX_CHUNK_LINE: usize = 4096;
 /// otherwise spread the budget thin for nothing.
 const MAX_ADDRESSES: usize = 4;
 
-fn service(msg: impl Into<String>) -> TsaError {
-    TsaError::Service(msg.into())
-}
-
 /// A remote TSA at an `http://host[:port]/path` URL.
 #[derive(Debug, Clone)]
 pub struct HttpTsa {
@@ -64,11 +60,11 @@ impl HttpTsa {
     /// header is accepted: whitespace or control characters would let a URL
     /// from a configuration file inject headers.
     pub fn new(url: &str) -> Result<Self, TsaError> {
-        let bad = |why: &str| service(format!("bad TSA URL {:?}: {why}", printable(url.as_bytes(), 200)));
+        let bad = |why: &'static str| TsaError::BadUrl { url: printable(url.as_bytes(), 200), why };
         let scheme_end = url.find("://").ok_or_else(|| bad("expected http://host[:port]/path"))?;
         let scheme = &url[..scheme_end];
         if scheme.eq_ignore_ascii_case("https") {
-            return Err(service("https TSA URLs are not supported yet; use http:// or --tsa-key/--tsa-cert"));
+            return Err(TsaError::HttpsUnsupported);
         }
         if !scheme.eq_ignore_ascii_case("http") {
             return Err(bad("only http:// is supported"));
@@ -144,12 +140,12 @@ impl HttpTsa {
         &self.host_header
     }
 
-    fn timed_out(&self, what: &str) -> TsaError {
-        service(format!("the TSA at {} {what} within {} ms", self.endpoint(), self.timeout.as_millis()))
+    fn timed_out(&self, step: &'static str) -> TsaError {
+        TransportError::TimedOut { endpoint: self.endpoint().to_string(), step, ms: self.timeout.as_millis() }.into()
     }
 
     /// What is left of the budget, or the time-out error naming the step.
-    fn left(&self, deadline: Instant, what: &str) -> Result<Duration, TsaError> {
+    fn left(&self, deadline: Instant, what: &'static str) -> Result<Duration, TsaError> {
         match deadline.checked_duration_since(Instant::now()) {
             Some(d) if !d.is_zero() => Ok(d),
             _ => Err(self.timed_out(what)),
@@ -160,7 +156,7 @@ impl HttpTsa {
         // Name resolution has no time-out in std; it is the one unbounded step.
         let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
             .to_socket_addrs()
-            .map_err(|e| service(format!("cannot resolve the TSA host {}: {e}", self.host)))?
+            .map_err(|e| TransportError::Resolve { host: self.host.clone(), detail: e.to_string() })?
             .take(MAX_ADDRESSES)
             .collect();
         let mut last = None;
@@ -173,8 +169,10 @@ impl HttpTsa {
         }
         match last {
             Some(e) if is_timeout(&e) => Err(self.timed_out("did not accept a connection")),
-            Some(e) => Err(service(format!("cannot connect to the TSA at {}: {e}", self.endpoint()))),
-            None => Err(service(format!("the TSA host {} has no address", self.host))),
+            Some(e) => {
+                Err(TransportError::Connect { endpoint: self.endpoint().to_string(), detail: e.to_string() }.into())
+            }
+            None => Err(TransportError::NoAddress { host: self.host.clone() }.into()),
         }
     }
 
@@ -182,7 +180,9 @@ impl HttpTsa {
     fn post(&self, request: &[u8]) -> Result<HttpBody, TsaError> {
         let deadline = Instant::now() + self.timeout;
         let mut stream = self.connect(deadline)?;
-        let io = |e: std::io::Error| service(format!("TSA connection to {}: {e}", self.endpoint()));
+        let io = |e: std::io::Error| {
+            TsaError::from(TransportError::Io { endpoint: self.endpoint().to_string(), detail: e.to_string() })
+        };
         let mut message = format!(
             "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: vanthu/{}\r\nContent-Type: application/timestamp-query\r\n\
              Accept: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -280,13 +280,13 @@ impl ResponseReader {
     fn push(&mut self, data: &[u8]) -> Result<Option<HttpBody>, TsaError> {
         self.received += data.len();
         if self.received > MAX_REPLY {
-            return Err(service(format!("the TSA's reply is over {} KiB", MAX_REPLY / 1024)));
+            return Err(ResponseError::TooLarge { kib: MAX_REPLY / 1024 }.into());
         }
         self.buf.extend_from_slice(data);
         while self.head.is_none() {
             let Some((head_end, body_start)) = find_head_end(&self.buf, self.scanned) else {
                 if self.buf.len() > MAX_HEAD {
-                    return Err(service("the TSA's reply has an over-long HTTP header"));
+                    return Err(ResponseError::HeadTooLong.into());
                 }
                 self.scanned = self.buf.len().saturating_sub(3);
                 return Ok(None);
@@ -307,12 +307,13 @@ impl ResponseReader {
     fn finish(mut self) -> Result<HttpBody, TsaError> {
         if self.head.is_none() {
             return Err(if self.buf.is_empty() {
-                service("the TSA closed the connection without answering")
+                ResponseError::NoAnswer
             } else {
-                service(format!("the TSA's reply is not HTTP: {:?}", printable(&self.buf, 60)))
-            });
+                ResponseError::NotHttp(printable(&self.buf, 60))
+            }
+            .into());
         }
-        self.complete(true)?.ok_or_else(|| service("the TSA's reply was cut short"))
+        self.complete(true)?.ok_or_else(|| ResponseError::CutShort.into())
     }
 
     fn complete(&mut self, at_eof: bool) -> Result<Option<HttpBody>, TsaError> {
@@ -359,14 +360,16 @@ fn parse_head(head: &[u8], body_start: usize) -> Result<Option<Head>, TsaError> 
     let code = parts.next().unwrap_or_default();
     let reason = parts.next().unwrap_or_default().trim();
     if !version.starts_with("HTTP/1.") || code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(service(format!("the TSA's reply is not HTTP: {:?}", printable(status_line.as_bytes(), 60))));
+        return Err(ResponseError::NotHttp(printable(status_line.as_bytes(), 60)).into());
     }
     match code {
         "200" => {}
-        "101" => return Err(service("the TSA tried to switch protocols")),
+        "101" => return Err(ResponseError::SwitchProtocols.into()),
         c if c.starts_with('1') => return Ok(None),
         _ => {
-            return Err(service(format!("the TSA answered HTTP {code} {}", printable(reason.as_bytes(), 100))));
+            // Three ASCII digits, checked above.
+            let code = code.parse().unwrap_or(0);
+            return Err(TsaError::HttpStatus { code, reason: printable(reason.as_bytes(), 100) });
         }
     }
     let mut length: Option<usize> = None;
@@ -374,10 +377,7 @@ fn parse_head(head: &[u8], body_start: usize) -> Result<Option<Head>, TsaError> 
     let mut content_type = None;
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
-            return Err(service(format!(
-                "the TSA's reply has a malformed header line {:?}",
-                printable(line.as_bytes(), 60)
-            )));
+            return Err(ResponseError::HeaderLine(printable(line.as_bytes(), 60)).into());
         };
         let value = value.trim();
         match name.trim().to_ascii_lowercase().as_str() {
@@ -386,10 +386,10 @@ fn parse_head(head: &[u8], body_start: usize) -> Result<Option<Head>, TsaError> 
                     .parse::<usize>()
                     .ok()
                     .filter(|_| value.bytes().all(|b| b.is_ascii_digit()))
-                    .ok_or_else(|| service(format!("the TSA's reply has a bad Content-Length {value:?}")))?;
+                    .ok_or_else(|| ResponseError::ContentLength(value.to_string()))?;
                 // Repeated but equal lengths are allowed (RFC 9110 §8.6).
                 if length.is_some_and(|l| l != n) {
-                    return Err(service("the TSA's reply has conflicting Content-Length headers"));
+                    return Err(ResponseError::ConflictingLengths.into());
                 }
                 length = Some(n);
             }
@@ -399,12 +399,12 @@ fn parse_head(head: &[u8], body_start: usize) -> Result<Option<Head>, TsaError> 
                 let codings: Vec<String> =
                     value.split(',').map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()).collect();
                 if codings.iter().any(|c| c != "chunked" && c != "identity") {
-                    return Err(service(format!("the TSA's reply uses an unsupported transfer coding {value:?}")));
+                    return Err(ResponseError::TransferCoding(value.to_string()).into());
                 }
                 chunked |= codings.iter().any(|c| c == "chunked");
             }
             "content-encoding" if !value.eq_ignore_ascii_case("identity") => {
-                return Err(service(format!("the TSA's reply uses an unrequested content coding {value:?}")));
+                return Err(ResponseError::ContentCoding(value.to_string()).into());
             }
             "content-type" => content_type = Some(printable(value.as_bytes(), 100)),
             _ => {}
@@ -414,7 +414,7 @@ fn parse_head(head: &[u8], body_start: usize) -> Result<Option<Head>, TsaError> 
     let framing = match (chunked, length) {
         (true, _) => Framing::Chunked(Chunked::default()),
         (false, Some(n)) if n > MAX_REPLY => {
-            return Err(service(format!("the TSA's reply is over {} KiB", MAX_REPLY / 1024)));
+            return Err(ResponseError::TooLarge { kib: MAX_REPLY / 1024 }.into());
         }
         (false, Some(n)) => Framing::Length(n),
         (false, None) => Framing::Eof,
@@ -458,9 +458,7 @@ impl Chunked {
                     let size = usize::from_str_radix(digits, 16)
                         .ok()
                         .filter(|&s| !digits.is_empty() && !digits.starts_with('+') && s <= MAX_REPLY)
-                        .ok_or_else(|| {
-                            service(format!("the TSA's reply has a bad chunk size {:?}", printable(line, 40)))
-                        })?;
+                        .ok_or_else(|| ResponseError::ChunkSize(printable(line, 40)))?;
                     self.pos = next;
                     self.state = if size == 0 { ChunkState::Trailer } else { ChunkState::Data(size) };
                 }
@@ -476,7 +474,7 @@ impl Chunked {
                 ChunkState::DataEnd => {
                     let Some((line, next)) = line_at(body, self.pos)? else { break };
                     if !line.is_empty() {
-                        return Err(service("the TSA's reply has chunk data longer than its size"));
+                        return Err(ResponseError::ChunkOverrun.into());
                     }
                     self.pos = next;
                     self.state = ChunkState::Size;
@@ -504,7 +502,7 @@ fn line_at(buf: &[u8], pos: usize) -> Result<Option<(&[u8], usize)>, TsaError> {
             let line = &rest[..i];
             Ok(Some((line.strip_suffix(b"\r").unwrap_or(line), pos + i + 1)))
         }
-        None if rest.len() > MAX_CHUNK_LINE => Err(service("the TSA's reply has an over-long chunk line")),
+        None if rest.len() > MAX_CHUNK_LINE => Err(ResponseError::ChunkLineTooLong.into()),
         None => Ok(None),
     }
 }
@@ -548,10 +546,9 @@ mod tests {
         let t = HttpTsa::new("http://[::1]:3180/ts#frag").unwrap();
         assert_eq!((t.host.as_str(), t.host_header.as_str(), t.path.as_str()), ("::1", "[::1]:3180", "/ts"));
         assert_eq!(HttpTsa::new("http://h?q").unwrap().path, "/?q");
-        assert_eq!(
-            HttpTsa::new("https://tsa.example/").unwrap_err(),
-            TsaError::Service("https TSA URLs are not supported yet; use http:// or --tsa-key/--tsa-cert".into())
-        );
+        let https = HttpTsa::new("https://tsa.example/").unwrap_err();
+        assert_eq!(https, TsaError::HttpsUnsupported);
+        assert_eq!(https.to_string(), "https TSA URLs are not supported yet; use http:// or --tsa-key/--tsa-cert");
         for bad in [
             "ftp://x/",
             "tsa.example/tsr",

@@ -2,27 +2,160 @@
 //! [`LocalTsa`], vanthu acting as its own RFC 3161 time-stamping authority
 //! in-process (the CLI's `--tsa-key/--tsa-cert`, and the gateway's TSA).
 
+use super::CmsError;
 use super::build::{self, SignedDataParts, SignerIdentity};
-use crate::asn1::der::Oid;
+use crate::asn1::der::{DerError, Oid};
 use crate::asn1::oid;
-use crate::pki::Cert;
 use crate::pki::algorithms::DigestAlgorithm;
 use crate::pki::keys::{KeyError, SigningKey};
+use crate::pki::{Cert, CertError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use thiserror::Error;
 
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+/// Why no time-stamp token came. The variants follow what the caller can
+/// do about it: fix the configuration (`BadUrl`), retry or pick another TSA
+/// (`Transport`, `HttpStatus`), or report a TSA that misbehaves
+/// (`BadResponse`) or refuses (`Rejected`, with its PKIStatus).
+#[derive(Debug, Error, Clone, PartialEq)]
 pub enum TsaError {
     #[error("TSA certificate unreadable: {0}")]
-    Certificate(String),
+    Certificate(CertError),
     #[error("the TSA key does not match the TSA certificate")]
     KeyMismatch,
     #[error("the TSA certificate lacks the timeStamping extended key usage")]
     NotTsaCertificate,
     #[error("TSA signing failed: {0}")]
     Key(#[from] KeyError),
-    #[error("time-stamping service failed: {0}")]
-    Service(String),
+    /// The TSA's URL cannot be used.
+    #[error("bad TSA URL {url:?}: {why}")]
+    BadUrl { url: String, why: &'static str },
+    #[error("https TSA URLs are not supported yet; use http:// or --tsa-key/--tsa-cert")]
+    HttpsUnsupported,
+    /// The imprint does not have its algorithm's length: the caller's bug,
+    /// said here rather than relayed as the TSA's badDataFormat.
+    #[error("a {algorithm} imprint must be {expected} bytes")]
+    ImprintLength { algorithm: &'static str, expected: usize },
+    #[error("no system randomness for the time-stamp nonce")]
+    NoRandomness,
+    /// The TSA could not be reached, or the exchange broke off.
+    #[error("{0}")]
+    Transport(#[from] TransportError),
+    /// The TSA answered with an HTTP status other than 200.
+    #[error("the TSA answered HTTP {code} {reason}")]
+    HttpStatus { code: u16, reason: String },
+    /// The reply is not a usable TimeStampResp, or its token does not
+    /// answer our request.
+    #[error("{0}")]
+    BadResponse(#[from] ResponseError),
+    /// The TSA refused: a PKIStatus other than granted (RFC 3161 §2.4.2),
+    /// its statusString texts and its failInfo bits.
+    #[error("{}", refusal_text(*status, texts, fail_info))]
+    Rejected { status: i64, texts: Vec<String>, fail_info: Vec<&'static str> },
+}
+
+/// Reaching the TSA: name resolution, connection, the exchange's deadline.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    #[error("cannot resolve the TSA host {host}: {detail}")]
+    Resolve { host: String, detail: String },
+    #[error("the TSA host {host} has no address")]
+    NoAddress { host: String },
+    #[error("cannot connect to the TSA at {endpoint}: {detail}")]
+    Connect { endpoint: String, detail: String },
+    /// The exchange's one deadline passed during `step`.
+    #[error("the TSA at {endpoint} {step} within {ms} ms")]
+    TimedOut { endpoint: String, step: &'static str, ms: u128 },
+    #[error("TSA connection to {endpoint}: {detail}")]
+    Io { endpoint: String, detail: String },
+}
+
+/// A reply that cannot be used: its HTTP framing, the TimeStampResp, or a
+/// token that does not answer our request.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ResponseError {
+    #[error("the TSA closed the connection without answering")]
+    NoAnswer,
+    #[error("the TSA's reply is not HTTP: {0:?}")]
+    NotHttp(String),
+    #[error("the TSA's reply was cut short")]
+    CutShort,
+    #[error("the TSA's reply is over {kib} KiB")]
+    TooLarge { kib: usize },
+    #[error("the TSA's reply has an over-long HTTP header")]
+    HeadTooLong,
+    #[error("the TSA tried to switch protocols")]
+    SwitchProtocols,
+    #[error("the TSA's reply has a malformed header line {0:?}")]
+    HeaderLine(String),
+    #[error("the TSA's reply has a bad Content-Length {0:?}")]
+    ContentLength(String),
+    #[error("the TSA's reply has conflicting Content-Length headers")]
+    ConflictingLengths,
+    #[error("the TSA's reply uses an unsupported transfer coding {0:?}")]
+    TransferCoding(String),
+    #[error("the TSA's reply uses an unrequested content coding {0:?}")]
+    ContentCoding(String),
+    #[error("the TSA's reply has a bad chunk size {0:?}")]
+    ChunkSize(String),
+    #[error("the TSA's reply has chunk data longer than its size")]
+    ChunkOverrun,
+    #[error("the TSA's reply has an over-long chunk line")]
+    ChunkLineTooLong,
+    #[error("malformed TimeStampResp: the reply body is empty")]
+    EmptyBody,
+    #[error("malformed TimeStampResp: {0}")]
+    Malformed(DerError),
+    #[error("malformed TimeStampResp: status out of range")]
+    StatusOutOfRange,
+    #[error("malformed TimeStampResp: the token is not a ContentInfo")]
+    NotContentInfo,
+    /// A malformed TimeStampResp and what the transport labelled it (a
+    /// proxy's HTML error page is the usual cause).
+    #[error("{error} (the reply's content type is {content_type})")]
+    Labelled { error: Box<ResponseError>, content_type: String },
+    #[error("the TSA granted the request but sent no token")]
+    NoToken,
+    #[error("the TSA's token is unusable: {0}")]
+    TokenUnusable(CmsError),
+    #[error("the TSA's token is unusable: malformed TSTInfo: {0}")]
+    TstInfo(DerError),
+    #[error("the TSA's token has no TSTInfo")]
+    NoTstInfo,
+    #[error("the TSA stamped a {stamped} imprint, {asked} was asked")]
+    ImprintAlgorithm { stamped: &'static str, asked: &'static str },
+    #[error("the TSA's token stamps another imprint than the one asked")]
+    ImprintMismatch,
+    #[error("the TSA's token carries no nonce (ours was not echoed)")]
+    NoNonce,
+    #[error("the TSA's token carries another nonce than ours (a replayed or misrouted reply)")]
+    NonceMismatch,
+    #[error("the TSA's token does not verify: {0}")]
+    DoesNotVerify(CmsError),
+}
+
+/// PKIStatus values (RFC 3161 §2.4.2), for messages.
+pub(crate) fn status_name(status: i64) -> &'static str {
+    match status {
+        0 => "granted",
+        1 => "grantedWithMods",
+        2 => "rejection",
+        3 => "waiting",
+        4 => "revocationWarning",
+        5 => "revocationNotification",
+        _ => "unknown status",
+    }
+}
+
+fn refusal_text(status: i64, texts: &[String], fail_info: &[&str]) -> String {
+    let mut msg = format!("the TSA refused the request: status {status} ({})", status_name(status));
+    if !texts.is_empty() {
+        msg.push_str(": ");
+        msg.push_str(&texts.join("; "));
+    }
+    if !fail_info.is_empty() {
+        msg.push_str(&format!(" [{}]", fail_info.join(", ")));
+    }
+    msg
 }
 
 /// Something that returns an RFC 3161 TimeStampToken for an imprint.

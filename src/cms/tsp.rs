@@ -9,7 +9,7 @@
 //! so every check is testable with byte vectors.
 
 use super::timestamp;
-use super::tsa::TsaError;
+use super::tsa::{ResponseError, TsaError};
 use crate::asn1::der::{self, Reader, tag};
 use crate::asn1::write::{alg, octets, seq, small_int, uint};
 use crate::pki::algorithms::DigestAlgorithm;
@@ -17,10 +17,6 @@ use crate::pki::algorithms::DigestAlgorithm;
 /// Bytes of nonce: 64 bits make a collision with a replayed reply negligible
 /// and fit the INTEGER every TSA implementation accepts.
 const NONCE_LEN: usize = 8;
-
-fn service(msg: impl Into<String>) -> TsaError {
-    TsaError::Service(msg.into())
-}
 
 /// One time-stamp request: its DER, and what the reply must echo.
 #[derive(Debug, Clone)]
@@ -37,15 +33,14 @@ impl Request {
         // A wrong-length imprint is our bug; say so rather than relay the
         // TSA's badDataFormat.
         if imprint.len() != imprint_alg.ring().output_len() {
-            return Err(service(format!(
-                "a {} imprint must be {} bytes",
-                imprint_alg.name(),
-                imprint_alg.ring().output_len()
-            )));
+            return Err(TsaError::ImprintLength {
+                algorithm: imprint_alg.name(),
+                expected: imprint_alg.ring().output_len(),
+            });
         }
         let mut nonce = [0u8; NONCE_LEN];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
-            .map_err(|_| service("no system randomness for the time-stamp nonce"))?;
+            .map_err(|_| TsaError::NoRandomness)?;
         let der = timestamp_request(imprint_alg, imprint, &nonce);
         Ok(Request { imprint_alg, imprint: imprint.to_vec(), nonce, der })
     }
@@ -60,11 +55,17 @@ impl Request {
     /// used to explain a reply that is not a TimeStampResp (a proxy's HTML
     /// error page is the usual cause).
     pub fn accept(&self, response: &[u8], content_type: Option<&str>) -> Result<Vec<u8>, TsaError> {
-        let token = token_from_response(response).map_err(|e| match (&e, content_type) {
-            (TsaError::Service(m), Some(ct)) if m.starts_with("malformed TimeStampResp") => {
-                service(format!("{m} (the reply's content type is {ct})"))
-            }
-            _ => e,
+        let token = token_from_response(response).map_err(|e| match (e, content_type) {
+            (
+                TsaError::BadResponse(
+                    e @ (ResponseError::EmptyBody
+                    | ResponseError::Malformed(_)
+                    | ResponseError::StatusOutOfRange
+                    | ResponseError::NotContentInfo),
+                ),
+                Some(ct),
+            ) => ResponseError::Labelled { error: Box::new(e), content_type: ct.to_string() }.into(),
+            (e, _) => e,
         })?;
         check_token(token, self.imprint_alg, &self.imprint, &self.nonce)?;
         Ok(token.to_vec())
@@ -78,19 +79,6 @@ pub fn timestamp_request(imprint_alg: DigestAlgorithm, imprint: &[u8], nonce: &[
     let message_imprint = seq(&[&alg(imprint_alg.oid()), &octets(imprint)]);
     let cert_req = [tag::BOOLEAN, 1, 0xFF];
     seq(&[&small_int(1), &message_imprint, &uint(nonce), &cert_req])
-}
-
-/// PKIStatus values (RFC 3161 §2.4.2), for messages.
-fn status_name(status: i64) -> &'static str {
-    match status {
-        0 => "granted",
-        1 => "grantedWithMods",
-        2 => "rejection",
-        3 => "waiting",
-        4 => "revocationWarning",
-        5 => "revocationNotification",
-        _ => "unknown status",
-    }
 }
 
 /// PKIFailureInfo bits (RFC 3161 §2.4.2), for messages.
@@ -128,41 +116,34 @@ pub(crate) fn printable(bytes: &[u8], max: usize) -> String {
 
 /// Why the TSA said no: status, statusString texts and failInfo bits.
 fn refusal(status: i64, rest: &mut Reader<'_>) -> TsaError {
-    let mut msg = format!("the TSA refused the request: status {status} ({})", status_name(status));
-    if let Ok(Some(texts)) = rest.optional(tag::SEQUENCE) {
-        let mut r = texts.reader();
-        let mut parts = Vec::new();
+    let mut texts = Vec::new();
+    if let Ok(Some(list)) = rest.optional(tag::SEQUENCE) {
+        let mut r = list.reader();
         while let Ok(t) = r.any() {
-            parts.push(printable(t.value, 200));
-            if parts.len() == 4 {
+            texts.push(printable(t.value, 200));
+            if texts.len() == 4 {
                 break;
             }
         }
-        if !parts.is_empty() {
-            msg.push_str(": ");
-            msg.push_str(&parts.join("; "));
-        }
     }
+    let mut fail_info = Vec::new();
     if let Ok(Some(bits)) = rest.optional(tag::BIT_STRING) {
         let data = bits.value.get(1..).unwrap_or_default();
-        let set: Vec<&str> = FAILURE_BITS
+        fail_info = FAILURE_BITS
             .iter()
             .filter(|&&(bit, _)| data.get(bit / 8).is_some_and(|&b| b & (0x80 >> (bit % 8)) != 0))
             .map(|&(_, name)| name)
             .collect();
-        if !set.is_empty() {
-            msg.push_str(&format!(" [{}]", set.join(", ")));
-        }
     }
-    service(msg)
+    TsaError::Rejected { status, texts, fail_info }
 }
 
 /// The TimeStampToken (ContentInfo) of a TimeStampResp, exactly as received,
 /// if the status grants it (RFC 3161 §2.4.2). The token is not checked here.
 pub fn token_from_response(resp: &[u8]) -> Result<&[u8], TsaError> {
-    let bad = |e: der::DerError| service(format!("malformed TimeStampResp: {e}"));
+    let bad = |e: der::DerError| TsaError::from(ResponseError::Malformed(e));
     if resp.is_empty() {
-        return Err(service("malformed TimeStampResp: the reply body is empty"));
+        return Err(ResponseError::EmptyBody.into());
     }
     let top = der::parse_prefix(resp).map_err(bad)?;
     if top.tag != tag::SEQUENCE {
@@ -175,15 +156,14 @@ pub fn token_from_response(resp: &[u8]) -> Result<&[u8], TsaError> {
     let status_info = r.expect(tag::SEQUENCE).map_err(bad)?;
     let mut sr = status_info.reader();
     let status_int = sr.expect(tag::INTEGER).map_err(bad)?;
-    let status =
-        small_integer(status_int.value).ok_or_else(|| service("malformed TimeStampResp: status out of range"))?;
+    let status = small_integer(status_int.value).ok_or(ResponseError::StatusOutOfRange)?;
     if status != 0 && status != 1 {
         return Err(refusal(status, &mut sr));
     }
     let token = match r.optional(tag::SEQUENCE).map_err(bad)? {
         Some(t) => t,
-        None if r.is_empty() => return Err(service("the TSA granted the request but sent no token")),
-        None => return Err(service("malformed TimeStampResp: the token is not a ContentInfo")),
+        None if r.is_empty() => return Err(ResponseError::NoToken.into()),
+        None => return Err(ResponseError::NotContentInfo.into()),
     };
     r.finish().map_err(bad)?;
     Ok(token.raw)
@@ -216,29 +196,27 @@ fn strip_leading_zeros(v: &[u8]) -> &[u8] {
 /// signature that verifies with the embedded certificate. Whether that
 /// certificate is trusted is the validator's question, as for any token.
 fn check_token(token: &[u8], imprint_alg: DigestAlgorithm, imprint: &[u8], nonce: &[u8]) -> Result<(), TsaError> {
-    let bad = |e: super::CmsError| service(format!("the TSA's token is unusable: {e}"));
-    let (sd, _) = super::parse_signed_data(token).map_err(bad)?;
-    let content = sd.econtent.ok_or_else(|| service("the TSA's token has no TSTInfo"))?;
-    let info = timestamp::parse_tst_info(content).map_err(bad)?;
+    let (sd, _) = super::parse_signed_data(token).map_err(ResponseError::TokenUnusable)?;
+    let content = sd.econtent.ok_or(ResponseError::NoTstInfo)?;
+    let info = timestamp::parse_tst_info(content).map_err(ResponseError::TokenUnusable)?;
     if info.imprint_algorithm != imprint_alg {
-        return Err(service(format!(
-            "the TSA stamped a {} imprint, {} was asked",
-            info.imprint_algorithm.name(),
-            imprint_alg.name()
-        )));
+        return Err(ResponseError::ImprintAlgorithm {
+            stamped: info.imprint_algorithm.name(),
+            asked: imprint_alg.name(),
+        }
+        .into());
     }
     if info.imprint != imprint {
-        return Err(service("the TSA's token stamps another imprint than the one asked"));
+        return Err(ResponseError::ImprintMismatch.into());
     }
-    match tst_nonce(content).map_err(|e| service(format!("the TSA's token is unusable: malformed TSTInfo: {e}")))? {
-        None => return Err(service("the TSA's token carries no nonce (ours was not echoed)")),
+    match tst_nonce(content).map_err(ResponseError::TstInfo)? {
+        None => return Err(ResponseError::NoNonce.into()),
         Some(n) if strip_leading_zeros(n) != strip_leading_zeros(nonce) => {
-            return Err(service("the TSA's token carries another nonce than ours (a replayed or misrouted reply)"));
+            return Err(ResponseError::NonceMismatch.into());
         }
         Some(_) => {}
     }
-    timestamp::verify_token_with(token, &|_| imprint.to_vec())
-        .map_err(|e| service(format!("the TSA's token does not verify: {e}")))?;
+    timestamp::verify_token_with(token, &|_| imprint.to_vec()).map_err(ResponseError::DoesNotVerify)?;
     Ok(())
 }
 

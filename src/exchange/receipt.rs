@@ -83,7 +83,7 @@ pub enum ReceiptError {
     #[error("receipt timestamp: {0}")]
     Tsa(#[from] TsaError),
     #[error("receipt signing certificate unreadable: {0}")]
-    Certificate(String),
+    Certificate(crate::pki::CertError),
     #[error("the receipt signing key does not match its certificate")]
     KeyMismatch,
     #[error("the certificate cannot sign receipts: {0}")]

@@ -4,7 +4,9 @@
 //! with the details a client needs to act (every bad header field, the
 //! verification report of a refused document).
 
+use crate::cms::tsa::{TransportError, TsaError};
 use crate::exchange::ExchangeError;
+use crate::sign::SignError;
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection, PathRejection, QueryRejection};
@@ -138,6 +140,17 @@ impl IntoResponse for ApiError {
                         StatusCode::CONFLICT,
                         json!({"error": "conflict", "message": "the status changed meanwhile; read it and try again"}),
                     ),
+                    // The time-stamping service behind the seal failed or
+                    // refused: the gateway's upstream, not the gateway.
+                    ExchangeError::Seal(SignError::Tsa(TsaError::Transport(TransportError::TimedOut { .. }))) => {
+                        (StatusCode::GATEWAY_TIMEOUT, json!({"error": "tsa_timeout", "message": message}))
+                    }
+                    ExchangeError::Seal(SignError::Tsa(
+                        TsaError::Transport(_)
+                        | TsaError::HttpStatus { .. }
+                        | TsaError::BadResponse(_)
+                        | TsaError::Rejected { .. },
+                    )) => (StatusCode::BAD_GATEWAY, json!({"error": "tsa_failed", "message": message})),
                     ExchangeError::Store(_)
                     | ExchangeError::Blob(_)
                     | ExchangeError::Seal(_)
@@ -228,5 +241,27 @@ fn admin_error(e: crate::admin::AdminError) -> (StatusCode, serde_json::Value) {
                 json!({"error": "internal", "message": format!("the gateway failed: {message}")}),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cms::tsa::ResponseError;
+
+    fn status(e: SignError) -> StatusCode {
+        ApiError::Exchange(ExchangeError::Seal(e)).into_response().status()
+    }
+
+    #[test]
+    fn a_failing_time_stamping_service_is_the_upstream_s_fault() {
+        let timed_out = TransportError::TimedOut { endpoint: "tsa:80".into(), step: "did not answer", ms: 10 };
+        assert_eq!(status(SignError::Tsa(timed_out.into())), StatusCode::GATEWAY_TIMEOUT);
+        let refused = TsaError::Rejected { status: 2, texts: vec![], fail_info: vec![] };
+        assert_eq!(status(SignError::Tsa(refused)), StatusCode::BAD_GATEWAY);
+        assert_eq!(status(SignError::Tsa(ResponseError::NoNonce.into())), StatusCode::BAD_GATEWAY);
+        // The gateway's own TSA key or certificate: the gateway's failure.
+        assert_eq!(status(SignError::Tsa(TsaError::KeyMismatch)), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(status(SignError::KeyUsage), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -24,11 +24,27 @@ pub enum PkiError {
     #[error("no certificate found in {0}")]
     NoCertificate(String),
     #[error("malformed certificate in {0}: {1}")]
-    BadCertificate(String, String),
+    BadCertificate(String, CertError),
     #[error("malformed CRL in {0}: {1}")]
     BadCrl(String, String),
     #[error("malformed PEM in {0}")]
     BadPem(String),
+}
+
+/// Why bytes are not a certificate.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum CertError {
+    /// Not an X.509 certificate as x509-parser reads it.
+    #[error("{0}")]
+    Malformed(x509_parser::error::X509Error),
+    #[error("the certificate ends early")]
+    Truncated,
+    #[error("trailing data after certificate")]
+    TrailingData,
+    /// Readable as X.509, but not the three-part signed structure whose
+    /// slices signature checks need.
+    #[error("{0}")]
+    Structure(#[from] der::DerError),
 }
 
 /// A certificate parsed once, with the slices signature checks need.
@@ -42,12 +58,15 @@ pub struct Cert<'a> {
 }
 
 impl<'a> Cert<'a> {
-    pub fn parse(raw: &'a [u8]) -> Result<Self, String> {
-        let (rest, x509) = x509_parser::parse_x509_certificate(raw).map_err(|e| e.to_string())?;
+    pub fn parse(raw: &'a [u8]) -> Result<Self, CertError> {
+        let (rest, x509) = x509_parser::parse_x509_certificate(raw).map_err(|e| match e {
+            x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => CertError::Malformed(e),
+            x509_parser::nom::Err::Incomplete(_) => CertError::Truncated,
+        })?;
         if !rest.is_empty() {
-            return Err("trailing data after certificate".into());
+            return Err(CertError::TrailingData);
         }
-        let (tbs, sig_alg, sig_params, signature) = signed_structure(raw).map_err(|e| e.to_string())?;
+        let (tbs, sig_alg, sig_params, signature) = signed_structure(raw)?;
         Ok(Cert { raw, x509, tbs, sig_alg, sig_params, signature })
     }
 

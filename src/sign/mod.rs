@@ -16,6 +16,7 @@ pub mod appearance;
 pub mod file;
 pub mod placement;
 
+use crate::asn1::der::DerError;
 use crate::asn1::oid as cms_oid;
 use crate::cms;
 use crate::cms::build::{self, SignedDataParts, SignerIdentity};
@@ -26,9 +27,9 @@ use crate::pdf::signatures::{find_signatures, signature_fields};
 use crate::pdf::source::Source;
 use crate::pdf::write::{Body, Update, pdf_date, text_string, write_string};
 use crate::pdf::{Budget, Document, Limits, PdfError, View};
-use crate::pki::Cert;
-use crate::pki::algorithms::{self, DigestAlgorithm, SignatureScheme};
+use crate::pki::algorithms::{self, AlgorithmError, DigestAlgorithm, SignatureScheme};
 use crate::pki::keys::{KeyError, SigningKey};
+use crate::pki::{Cert, CertError};
 use thiserror::Error;
 use time::OffsetDateTime;
 
@@ -42,7 +43,14 @@ pub enum SignError {
     #[error("{0}")]
     Tsa(#[from] TsaError),
     #[error("signing certificate unreadable: {0}")]
-    Certificate(String),
+    Certificate(CertError),
+    /// The certificate reads, but its key is not one vanthu signs with.
+    #[error("the signing certificate's key cannot sign: {0}")]
+    CertificateKey(AlgorithmError),
+    /// The AlgorithmIdentifier vanthu built for a scheme does not read back:
+    /// a bug here, not a fault of the caller's files.
+    #[error("internal error: the signature algorithm identifier does not parse: {0}")]
+    AlgorithmIdentifier(DerError),
     #[error("the private key does not match the signing certificate")]
     KeyMismatch,
     #[error("the signing certificate expired on {0}")]
@@ -281,10 +289,9 @@ pub fn finish(
     let digest = br.digest(prepared, digest_alg.ring()).ok_or(SignError::NotPrepared)?;
     let attrs = build::signed_attributes(cms_oid::DATA, &digest, &identity);
     let alg_id = build::signature_algorithm_id(scheme);
-    let (alg_oid, params) = crate::asn1::der::algorithm_identifier(
-        cms::first_element(&alg_id).map_err(|e| SignError::Certificate(e.to_string()))?,
-    )
-    .map_err(|e| SignError::Certificate(e.to_string()))?;
+    let (alg_oid, params) =
+        crate::asn1::der::algorithm_identifier(cms::first_element(&alg_id).map_err(SignError::AlgorithmIdentifier)?)
+            .map_err(SignError::AlgorithmIdentifier)?;
     algorithms::verify_signature(cert.spki(), alg_oid, params, Some(digest_alg), &attrs, signature)
         .map_err(|e| SignError::BadExternalSignature(e.to_string()))?;
     let token = match tsa {
@@ -687,6 +694,6 @@ pub fn scheme_for(cert_der: &[u8]) -> Result<SignatureScheme, SignError> {
         Ok(algorithms::KeyKind::EcP256) => Ok(SignatureScheme::EcdsaP256Sha256),
         Ok(algorithms::KeyKind::EcP384) => Ok(SignatureScheme::EcdsaP384Sha384),
         Ok(algorithms::KeyKind::Ed25519) => Ok(SignatureScheme::Ed25519),
-        Err(e) => Err(SignError::Certificate(e.to_string())),
+        Err(e) => Err(SignError::CertificateKey(e)),
     }
 }
