@@ -159,8 +159,8 @@ struct ObjStm {
 /// A PDF file opened for reading.
 pub struct Document<'a> {
     src: Source<'a>,
-    pub xref: Xref,
-    pub budget: &'a Budget,
+    pub(crate) xref: Xref,
+    pub(crate) budget: &'a Budget,
     objstms: RefCell<HashMap<(u32, usize), Rc<ObjStm>>>,
     /// Set while an indirect /Length is being read (see `stream_length`).
     in_length: Cell<bool>,

@@ -154,12 +154,12 @@ fn is_regular(b: u8) -> bool {
 }
 
 /// A cursor over a buffer that parses objects.
-pub struct Parser<'a> {
-    pub buf: &'a [u8],
-    pub pos: usize,
+pub(crate) struct Parser<'a> {
+    pub(crate) buf: &'a [u8],
+    pub(crate) pos: usize,
     /// Where `buf` starts in the file: a parser over a window of a file
     /// reports string spans and error offsets as file offsets.
-    pub base: usize,
+    pub(crate) base: usize,
 }
 
 impl<'a> Parser<'a> {

@@ -22,25 +22,25 @@ pub enum Entry {
 #[derive(Debug, Clone)]
 pub struct Section {
     /// Byte offset of the `xref` keyword or of the cross-reference stream object.
-    pub offset: usize,
-    pub entries: HashMap<u32, Entry>,
-    pub trailer: Dict,
-    pub is_stream: bool,
+    pub(crate) offset: usize,
+    pub(crate) entries: HashMap<u32, Entry>,
+    pub(crate) trailer: Dict,
+    pub(crate) is_stream: bool,
 }
 
 /// The chain of sections, newest first (the order /Prev walks them).
 #[derive(Debug, Clone)]
 pub struct Xref {
-    pub sections: Vec<Section>,
+    pub(crate) sections: Vec<Section>,
     /// The `startxref` value of the newest revision read.
-    pub startxref: usize,
+    pub(crate) startxref: usize,
     /// What had to be repaired or skipped to read the file, one sentence
     /// each (empty for a file that parses cleanly). Damage is never
     /// silently ignored: readers report these.
-    pub repairs: Vec<String>,
+    pub(crate) repairs: Vec<String>,
     /// Where the newest complete revision read ends (after its `%%EOF`),
     /// when bytes that belong to no revision follow it.
-    pub damaged_tail: Option<usize>,
+    pub(crate) damaged_tail: Option<usize>,
 }
 
 /// Most `startxref` keywords tried, newest first, when the last revision
