@@ -1,8 +1,8 @@
 //! CMS SignedData (RFC 5652) as used by PDF signatures and RFC 3161 timestamps.
 //!
-//! Reading is done over the original bytes with [`der`], so every structure
-//! whose exact encoding matters (signed attributes, certificates, TSTInfo) is
-//! available as the slice that arrived. [`verify_signer`] checks one signer
+//! Reading is done over the original bytes with [`crate::asn1::der`], so
+//! every structure whose exact encoding matters (signed attributes,
+//! certificates, TSTInfo) is available as the slice that arrived. [`verify_signer`] checks one signer
 //! info against an expected content digest: attributes, the ESS signing
 //! certificate binding, and the signature through the algorithm table in
 //! [`crate::pki::algorithms`].
