@@ -3,9 +3,10 @@
 //! in a message or a report.
 //!
 //! Everything above borrows from here — [`crate::pki`] reads certificates
-//! with [`der`], [`crate::cms`] reads and writes SignedData with [`der`] and
-//! [`write`] — and nothing here imports from the crate at all, so the
-//! foundation modules can depend on it without depending on each other.
+//! with [`der`], [`crate::cms`] reads and writes SignedData with [`der`]
+//! and [`write`](mod@write) — and nothing here imports from the crate at
+//! all, so the foundation modules can depend on it without depending on
+//! each other.
 
 pub mod der;
 pub mod oid;

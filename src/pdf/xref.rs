@@ -54,7 +54,7 @@ impl Xref {
     /// Reads the chain from the last `startxref`. When that fails (a
     /// truncated file, a broken last revision), the newest earlier revision
     /// that reads cleanly is used instead and the damage is recorded in
-    /// [`Xref::repairs`]; only a file with no readable revision is an error.
+    /// `Xref::repairs`; only a file with no readable revision is an error.
     pub fn load(src: Source<'_>, budget: &Budget) -> Result<Xref, PdfError> {
         let first = last_startxref_in(src, src.len())?
             .ok_or_else(|| PdfError::Xref("no startxref at the end of the file".into()))
