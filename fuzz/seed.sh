@@ -5,6 +5,10 @@
 #   - make_pdfs.py's inputs (reportlab, fpdf2, form, qpdf object-stream and
 #     linearized rewrites when qpdf is installed), each also signed by pyHanko
 #     and by vanthu;
+#   - make_text_pdfs.py's documents (reportlab, fpdf2, LibreOffice when
+#     installed) and, for every vanthu-signed file, the changes modify.py
+#     makes after signing (page content, catalog, info, annotation, form
+#     fill, new signature field);
 #   - for sign_finish, each input prepared by `vanthu sign prepare`, behind
 #     a one-byte signature length (0: no signature);
 #   - for sign_visible, each input behind a 9-byte header (role, rectangle).
@@ -18,6 +22,10 @@ vanthu=target/debug/vanthu
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 tests/support/make_pdfs.py "$work/pdfs" >/dev/null
+# The text layer's producers: reportlab with its own font and a form
+# XObject, fpdf2 with a Type0 Identity-H font, LibreOffice when installed.
+lo=(); command -v libreoffice >/dev/null && lo=(--libreoffice)
+python3 tests/support/make_text_pdfs.py "$work/pdfs" "${lo[@]}" >/dev/null 2>&1 || true
 inputs=("$work"/pdfs/*.pdf certs/dev/*.pdf tests/data/fuzz/*.pdf)
 if command -v qpdf >/dev/null; then
   qpdf --object-streams=generate certs/dev/sample.pdf "$work/pdfs/qpdf-objstm.pdf" || true
@@ -33,15 +41,22 @@ for f in "${inputs[@]}"; do
   if python3 tests/support/sign.py --key "$key" --cert "$cert" --chain "$chain" --field Seed "$f" "$work/$b-pyhanko.pdf" 2>/dev/null; then
     all+=("$work/$b-pyhanko.pdf")
   fi
-  if $vanthu sign --key "$key" --cert "$cert" --chain "$chain" "$f" "$work/$b-vanthu.pdf" 2>/dev/null; then
+  if $vanthu sign --key "$key" --cert "$cert" --chain "$chain" "$f" "$work/$b-vanthu.pdf" >/dev/null 2>&1; then
     all+=("$work/$b-vanthu.pdf")
+    # Changes made after signing (the modification classes verify reports).
+    for action in add-page-content add-catalog-entry update-info add-annotation fill-field add-sig-field; do
+      if python3 tests/support/modify.py "$action" "$work/$b-vanthu.pdf" "$work/$b-$action.pdf" 2>/dev/null; then
+        all+=("$work/$b-$action.pdf")
+      fi
+    done
   fi
 done
-for t in verify_pdf sign_pdf sign_finish sign_visible; do mkdir -p "fuzz/corpus/$t"; done
+for t in verify_pdf sign_pdf sign_finish sign_visible text_extract; do mkdir -p "fuzz/corpus/$t"; done
 for f in "${all[@]}"; do
   n=$(basename "$f")
   cp "$f" "fuzz/corpus/verify_pdf/$n"
   cp "$f" "fuzz/corpus/sign_pdf/$n"
+  cp "$f" "fuzz/corpus/text_extract/$n"
   for role in 0 1 2; do
     { printf "\\x$(printf %02x $role)\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00"; cat "$f"; } >"fuzz/corpus/sign_visible/$role-$n"
   done
@@ -61,6 +76,6 @@ for i, m in enumerate(re.finditer(rb"/Contents\s*<([0-9A-Fa-f]+)>", data)):
         open(os.path.join(sys.argv[2], f"{os.path.basename(sys.argv[1])}-{i}.der"), "wb").write(raw)
 PY
 done
-for t in verify_pdf sign_pdf sign_finish sign_visible cms; do
+for t in verify_pdf sign_pdf sign_finish sign_visible text_extract cms; do
   echo "$t: $(ls "fuzz/corpus/$t" | wc -l) seeds"
 done
