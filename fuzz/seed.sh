@@ -79,3 +79,42 @@ done
 for t in verify_pdf sign_pdf sign_finish sign_visible text_extract cms; do
   echo "$t: $(ls "fuzz/corpus/$t" | wc -l) seeds"
 done
+
+# The gateway's text inputs: a submitted header, the sample directory and
+# "Nơi nhận" lines (envelope_directory); receipts as the gateway signs them
+# (receipt), from a real `vanthu serve` on a scratch data directory.
+mkdir -p fuzz/corpus/envelope_directory fuzz/corpus/receipt
+d="$work/gw"
+$vanthu init --data "$d" >/dev/null 2>&1 || true
+cp "$d"/sample/*.header.json fuzz/corpus/envelope_directory/ 2>/dev/null || true
+$vanthu directory generate --out "$work/directory.json" >/dev/null 2>&1 && cp "$work/directory.json" fuzz/corpus/envelope_directory/
+printf 'Như trên;\nSở Giáo dục và Đào tạo;\nHiệu trưởng các Trường THPT, trường phổ thông có nhiều cấp học (có cấp THPT);\nLưu: VT, VP.\n' \
+  >fuzz/corpus/envelope_directory/noi-nhan.txt
+port=$((20000 + RANDOM % 20000))
+$vanthu serve --data "$d" --listen "127.0.0.1:$port" --public-listen "" >"$work/serve.log" 2>&1 &
+serve=$!
+c=(--silent --cacert "$d/pki/ca.cert.pem" --cert "$d/clients/000.00.12.H29/cert.pem" --key "$d/clients/000.00.12.H29/key.pem")
+for _ in $(seq 50); do curl "${c[@]}" -o /dev/null "https://localhost:$port/api/v1/inbox" 2>/dev/null && break; sleep 0.2; done
+id=$(curl "${c[@]}" -F header=@"$d"/sample/notice-610.header.json -F document=@"$d"/sample/notice-610.pdf \
+  "https://localhost:$port/api/v1/documents" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("id",""))' 2>/dev/null || true)
+if [ -n "$id" ]; then
+  # Each sample unit that received it fetches it (status 01: a receipt).
+  for u in "$d"/clients/*/; do
+    curl --silent --cacert "$d/pki/ca.cert.pem" --cert "$u/cert.pem" --key "$u/key.pem" -o /dev/null \
+      "https://localhost:$port/api/v1/documents/$id/pdf" || true
+  done
+  curl "${c[@]}" "https://localhost:$port/api/v1/documents/$id/receipts" >fuzz/corpus/receipt/receipts.json || true
+  python3 - fuzz/corpus/receipt <<'PY' || true
+import base64, json, os, sys
+rs = json.load(open(os.path.join(sys.argv[1], "receipts.json")))
+for i, r in enumerate(rs):
+    cms = base64.b64decode(r["cms"])
+    open(os.path.join(sys.argv[1], f"cms-{i}.der"), "wb").write(cms)
+    open(os.path.join(sys.argv[1], f"split-{i}.bin"), "wb").write(r["content"].encode() + b"\0" + cms)
+PY
+fi
+kill "$serve" 2>/dev/null || true
+wait "$serve" 2>/dev/null || true
+for t in envelope_directory receipt; do
+  echo "$t: $(ls "fuzz/corpus/$t" | wc -l) seeds"
+done
