@@ -183,7 +183,8 @@ fn new_version(path: &Path) -> PathBuf {
 
 /// Makes renames and new files in `dirs` durable.
 fn sync_dirs(paths: &[PathBuf]) -> Result<(), RekeyError> {
-    let mut dirs: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
+    let mut dirs: Vec<&Path> =
+        paths.iter().map(|p| p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))).collect();
     dirs.sort();
     dirs.dedup();
     for d in dirs {
