@@ -181,6 +181,21 @@ fn new_version(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Writes a key's new version (mode 0600) and fsyncs it. No temporary
+/// file: the new version is itself one until the commit point.
+fn write_new_version(path: &Path, data: &[u8]) -> Result<(), RekeyError> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(io(path))?;
+    f.write_all(data).and_then(|()| f.sync_all()).map_err(io(path))
+}
+
 /// Makes renames and new files in `dirs` durable.
 fn sync_dirs(paths: &[PathBuf]) -> Result<(), RekeyError> {
     let mut dirs: Vec<&Path> =
@@ -226,8 +241,10 @@ pub fn rekey(store: &dyn Store, dd: &DataDir, new_secret_path: &Path, actor: &st
         return resume(store, dd, &marker, &new, actor);
     }
     let current = dd.require_master_key(&dd.pki("ca.key.pem"))?;
-    let (new, secret_created) = new_secret(dd, new_secret_path, true)?;
-    if current.same_secret(&new) {
+    // A given secret is checked now; a new one is generated only once the
+    // current secret has opened every key (a refusal leaves nothing behind).
+    let given = if new_secret_path.exists() { Some(new_secret(dd, new_secret_path, false)?.0) } else { None };
+    if given.as_ref().is_some_and(|n| current.same_secret(n)) {
         return Err(RekeyError::SameSecret);
     }
 
@@ -245,13 +262,17 @@ pub fn rekey(store: &dyn Store, dd: &DataDir, new_secret_path: &Path, actor: &st
     if !closed.is_empty() {
         return Err(RekeyError::OldDoesNotOpen(closed));
     }
+    let (new, secret_created) = match given {
+        Some(n) => (n, false),
+        None => new_secret(dd, new_secret_path, true)?,
+    };
 
     // 2. The new versions beside the old files.
     let news: Vec<PathBuf> = files.iter().map(|f| new_version(f)).collect();
     let written = (|| {
         for ((f, p), n) in files.iter().zip(&plain).zip(&news) {
             let sealed = new.seal(&dd.place(f), p)?;
-            write_file(n, sealed.as_bytes(), true)?;
+            write_new_version(n, sealed.as_bytes())?;
         }
         sync_dirs(&news)?;
         // A key written meanwhile (a rotation, a person added) would be

@@ -5,7 +5,8 @@ data). Random (64 hex digit) secrets only.
 
     python3 keystore.py check SECRET_FILE DATA_DIR
         one line per sealed file under DATA_DIR (blobs/ skipped, links not
-        followed): "<place>\t<OK|FAIL>"
+        followed): "<path>\t<OK|FAIL>"; a <key>.rekey file is opened for
+        <key>'s place
     python3 keystore.py seal SECRET_FILE DATA_DIR PLACE
         writes DATA_DIR/PLACE sealed under the secret (a dummy key)
 """
@@ -57,9 +58,12 @@ def main():
     cmd, secret_file, root = sys.argv[1:4]
     secret = bytes.fromhex(open(secret_file).read().strip())
     if cmd == "check":
-        for place, p in sorted(sealed_files(root)):
+        for rel, p in sorted(sealed_files(root)):
+            # A new version beside a key (an interrupted rekey) is sealed
+            # for the key's own place.
+            place = rel[:-len(".rekey")] if rel.endswith(".rekey") else rel
             ok = opens(secret, place, open(p).read())
-            print(f"{place}\t{'OK' if ok else 'FAIL'}")
+            print(f"{rel}\t{'OK' if ok else 'FAIL'}")
     elif cmd == "seal":
         place = sys.argv[4]
         salt, nonce = os.urandom(16), os.urandom(12)
