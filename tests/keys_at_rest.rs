@@ -356,6 +356,16 @@ fn rekey_refuses_while_the_current_secret_does_not_open_every_key_and_changes_no
     assert!(!new.exists(), "a refused rekey generated a secret");
     assert_eq!(opened_by(&old, &data), before);
     assert!(leftovers(&data).is_empty(), "{:?}", leftovers(&data));
+
+    // A new secret inside the directory it would protect: refused, not made.
+    std::fs::remove_file(data.join("pki/people/p-0002.key.pem")).unwrap();
+    let inside = data.join("new.master-key");
+    let out = rekey(&data, &inside, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("inside the data directory"), "{err}");
+    assert!(!inside.exists());
+    assert!(opened_by(&old, &data).iter().all(|(_, ok)| *ok));
 }
 
 #[test]
