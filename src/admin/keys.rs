@@ -384,3 +384,39 @@ fn finish(
     std::fs::remove_file(marker).map_err(io(marker))?;
     sync_dirs(&[marker.to_path_buf()])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scan_finds_sealed_files_by_their_header_anywhere_but_blobs_and_links() {
+        let t = tempfile::tempdir().unwrap();
+        let dd = DataDir::new(t.path());
+        let (k, _) = MasterKey::generate().unwrap();
+        let sealed = k.seal("x", b"-----BEGIN PRIVATE KEY-----\n").unwrap();
+        for rel in ["pki/ca.key.pem", "pki/people/deep/er/p.bin", "blobs/ab/cd", "pki/tsa.key.pem.rekey"] {
+            let p = t.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, &sealed).unwrap();
+        }
+        std::fs::write(t.path().join("pki/plain.key.pem"), "-----BEGIN PRIVATE KEY-----\n").unwrap();
+        std::os::unix::fs::symlink(t.path().join("pki/ca.key.pem"), t.path().join("pki/link.key.pem")).unwrap();
+        let found: Vec<String> = sealed_files(&dd).unwrap().iter().map(|p| dd.place(p)).collect();
+        assert_eq!(found, ["pki/ca.key.pem", "pki/people/deep/er/p.bin"]);
+    }
+
+    #[test]
+    fn a_marker_naming_paths_outside_the_directory_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let dd = DataDir::new(t.path());
+        let (k, _) = MasterKey::generate().unwrap();
+        let marker = t.path().join(MARKER);
+        std::fs::create_dir_all(marker.parent().unwrap()).unwrap();
+        for bad in [r#"{"files": ["../etc/x"]}"#, r#"{"files": ["/etc/x"]}"#, r#"{"files": 3}"#, "not json"] {
+            std::fs::write(&marker, bad).unwrap();
+            let store = crate::store::sqlite::SqliteStore::open(&t.path().join("db")).unwrap();
+            assert!(matches!(resume(&store, &dd, &marker, &k, "t"), Err(RekeyError::BadMarker)), "{bad}");
+        }
+    }
+}
