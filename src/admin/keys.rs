@@ -53,7 +53,8 @@ const MAX_DEPTH: usize = 16;
 const MAX_KEYS: usize = 100_000;
 /// A sealed key is a few KB; anything larger is not one of ours.
 const MAX_KEY_FILE: u64 = 1024 * 1024;
-/// Test hook: stop (as a crash would) after this many renames.
+/// Test hook: stop (as a crash would) after this many renames. Read only
+/// in debug builds (the tests'); a release build ignores it.
 const FAULT_VAR: &str = "VANTHU_TEST_REKEY_STOP_AFTER";
 
 /// Why the keys could not be re-sealed.
@@ -352,7 +353,8 @@ fn finish(
     resumed: bool,
     actor: &str,
 ) -> Result<(), RekeyError> {
-    let stop_after: Option<usize> = std::env::var(FAULT_VAR).ok().and_then(|v| v.parse().ok());
+    let stop_after: Option<usize> =
+        if cfg!(debug_assertions) { std::env::var(FAULT_VAR).ok().and_then(|v| v.parse().ok()) } else { None };
     let total = files.len();
     for (done, f) in files.iter().enumerate() {
         if stop_after == Some(done) {
