@@ -144,7 +144,7 @@ impl DataDir {
     }
 
     /// A secret stored inside the directory it protects protects nothing.
-    fn outside(&self, var: &'static str, path: &Path) -> Result<(), DataDirError> {
+    pub(crate) fn outside(&self, var: &'static str, path: &Path) -> Result<(), DataDirError> {
         let (Ok(file), Ok(root)) = (path.canonicalize(), self.root.canonicalize()) else { return Ok(()) };
         if file.starts_with(&root) {
             return Err(DataDirError::MasterKeyInside { var, path: path.display().to_string() });
@@ -162,7 +162,7 @@ impl DataDir {
 
     /// A key file's place in the data directory (`pki/tsa.key.pem`), bound
     /// to its sealed content so files cannot be swapped.
-    fn place(&self, path: &Path) -> String {
+    pub(crate) fn place(&self, path: &Path) -> String {
         let rel = path.strip_prefix(&self.root).unwrap_or(path);
         rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
     }

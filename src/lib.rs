@@ -62,7 +62,9 @@
 //! - [`admin`]: administration of the internal CA — the registry of every
 //!   certificate it issues (in the store), revocation, and the CRL re-issued
 //!   at once so the TLS layer refuses a revoked certificate at the next
-//!   handshake.
+//!   handshake; PKCS#12 output of issued keys ([`pki::pkcs12`]) and the
+//!   crash-safe re-sealing of held keys under a new master secret
+//!   ([`admin::keys`]).
 //! - [`config`]: defaults, TOML file, `VANTHU_*` variables; [`datadir`]: the
 //!   data directory's layout and its initialisation.
 //!

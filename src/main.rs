@@ -96,6 +96,11 @@ enum Command {
         #[command(subcommand)]
         cmd: CaCmd,
     },
+    /// The private keys vanthu holds, sealed under the master secret.
+    Keys {
+        #[command(subcommand)]
+        cmd: KeysCmd,
+    },
     /// The gateway's hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -183,6 +188,14 @@ enum CertCmd {
         /// Where to write cert.pem, key.pem and ca.pem.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Also write the key, the certificate and the CA as one PKCS#12 file (PBES2
+        /// AES-256, SHA-256 MAC); its password from --p12-password-file or
+        /// VANTHU_P12_PASSWORD (never on the command line). Not with --csr.
+        #[arg(long, value_name = "FILE")]
+        p12: Option<PathBuf>,
+        /// File holding the PKCS#12 password (its first line).
+        #[arg(long, value_name = "FILE", requires = "p12")]
+        p12_password_file: Option<PathBuf>,
     },
     /// Revoke a certificate: the CRL is re-issued at once, and a running server
     /// refuses the certificate from its next handshake (it watches the CRL file).
@@ -232,6 +245,22 @@ enum CaCmd {
     Rotate {
         #[command(flatten)]
         gw: GatewayArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Re-seal every key vanthu holds under a new master secret (stop the server
+    /// first). The current secret is found as `serve` finds it. Crash-safe: if it
+    /// stops, run it again with the same --new-master-key-file to finish.
+    Rekey {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// The new secret (64 hex digits or a passphrase of 16+ characters); a
+        /// random one is generated into it (mode 0600) if the file does not exist.
+        /// Keep it outside the data directory.
+        #[arg(long, value_name = "FILE")]
+        new_master_key_file: PathBuf,
     },
 }
 
@@ -419,15 +448,31 @@ fn main() -> ExitCode {
         Command::Serve { gw, listen, public_listen, trust, crl } => run_serve(&gw, listen, public_listen, trust, crl),
         Command::Init { gw } => run_init(&gw),
         Command::Cert {
-            cmd: CertCmd::Issue { gw, unit, admin, person, position, organisation, key_type, csr, out },
-        } => issue_subject(unit, admin, person, position, organisation)
-            .and_then(|subject| run_cert_issue(&gw, subject, key_type, csr, &out)),
+            cmd:
+                CertCmd::Issue {
+                    gw,
+                    unit,
+                    admin,
+                    person,
+                    position,
+                    organisation,
+                    key_type,
+                    csr,
+                    out,
+                    p12,
+                    p12_password_file,
+                },
+        } => issue_subject(unit, admin, person, position, organisation).and_then(|subject| {
+            let p12 = p12.map(|file| P12Out { file, password_file: p12_password_file });
+            run_cert_issue(&gw, subject, key_type, csr, &out, p12)
+        }),
         Command::Cert { cmd: CertCmd::Revoke { gw, serial, reason } } => run_cert_revoke(&gw, &serial, &reason),
         Command::Cert { cmd: CertCmd::List { gw, json } } => run_cert_list(&gw, None, json),
         Command::Cert { cmd: CertCmd::Expiring { gw, days, json } } => run_cert_list(&gw, Some(days), json),
         Command::Ca { cmd: CaCmd::Show { gw, json } } => run_ca_show(&gw, json),
         Command::Ca { cmd: CaCmd::Rotate { gw } } => run_ca_rotate(&gw),
         Command::Audit { cmd: AuditCmd::Verify { gw } } => run_audit_verify(&gw),
+        Command::Keys { cmd: KeysCmd::Rekey { gw, new_master_key_file } } => run_keys_rekey(&gw, &new_master_key_file),
         Command::Directory { cmd: DirectoryCmd::List { gw, json } } => run_directory_list(&gw, json),
         Command::Directory { cmd: DirectoryCmd::Generate { out } } => run_directory_generate(&out),
         Command::Inspect { json, file } => run_inspect(json, &file),
@@ -1030,6 +1075,7 @@ fn run_serve(
     }
     cfg.trust.extend(trust);
     cfg.crls.extend(crl);
+    vanthu::admin::keys::refuse_if_pending(&vanthu::datadir::DataDir::new(&cfg.data)).map_err(|e| e.to_string())?;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("VANTHU_LOG")
@@ -1070,14 +1116,40 @@ fn issue_subject(
     })
 }
 
+/// Where `cert issue --p12` writes, and where its password comes from.
+struct P12Out {
+    file: PathBuf,
+    password_file: Option<PathBuf>,
+}
+
+/// The variable holding the PKCS#12 password (a command line is visible
+/// to every user of the machine, so it is never an argument).
+const P12_PASSWORD_VAR: &str = "VANTHU_P12_PASSWORD";
+
+impl P12Out {
+    /// The password: the file's first line, else the variable.
+    fn password(&self) -> Result<String, String> {
+        if let Some(f) = &self.password_file {
+            let text = String::from_utf8(read(f)?).map_err(|_| format!("{}: not UTF-8", f.display()))?;
+            return Ok(text.lines().next().unwrap_or_default().to_string());
+        }
+        std::env::var(P12_PASSWORD_VAR)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("--p12 needs a password: --p12-password-file FILE or {P12_PASSWORD_VAR}"))
+    }
+}
+
 fn run_cert_issue(
     gw: &GatewayArgs,
     subject: Subject,
     key_type: Option<String>,
     csr: Option<PathBuf>,
     out: &Path,
+    p12: Option<P12Out>,
 ) -> Result<i32, String> {
     let cfg = gateway_config(gw)?;
+    let p12_password = p12.as_ref().map(P12Out::password).transpose()?;
     let dd = vanthu::datadir::DataDir::new(&cfg.data);
     let directory = vanthu::directory::Directory::from_json(&read(&cfg.directory_path())?)
         .map_err(|e| format!("{}: {e}", cfg.directory_path().display()))?;
@@ -1088,7 +1160,8 @@ fn run_cert_issue(
         ),
     };
     let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
-    let issued = vanthu::admin::issue(&store, &dd, &directory, &subject, &key, CLI_ACTOR).map_err(|e| e.to_string())?;
+    let issued = vanthu::admin::issue_with(&store, &dd, &directory, &subject, &key, p12_password.as_deref(), CLI_ACTOR)
+        .map_err(|e| e.to_string())?;
     let write = |name: &str, data: &str, secret: bool| {
         vanthu::datadir::write_file(&out.join(name), data.as_bytes(), secret).map_err(|e| e.to_string())
     };
@@ -1097,13 +1170,19 @@ fn run_cert_issue(
         write("key.pem", k, true)?;
     }
     write("ca.pem", &issued.ca_pem, false)?;
+    if let (Some(p), Some(b64)) = (&p12, &issued.pkcs12) {
+        use base64::Engine;
+        let der = base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| e.to_string())?;
+        vanthu::datadir::write_file(&p.file, &der, true).map_err(|e| e.to_string())?;
+    }
     println!(
-        "issued {} (serial {}, {}): {}/cert.pem{}, ca.pem",
+        "issued {} (serial {}, {}): {}/cert.pem{}, ca.pem{}",
         issued.certificate.subject,
         issued.certificate.serial,
         issued.certificate.kind,
         out.display(),
-        if issued.private_key_pem.is_some() { ", key.pem" } else { "" }
+        if issued.private_key_pem.is_some() { ", key.pem" } else { "" },
+        p12.as_ref().map(|p| format!("; PKCS#12: {}", p.file.display())).unwrap_or_default()
     );
     Ok(exit_code::VALID)
 }
@@ -1111,6 +1190,31 @@ fn run_cert_issue(
 /// The audit log's actor for CLI verbs: whoever can run them holds the data
 /// directory, which is an administrator's power.
 const CLI_ACTOR: &str = "admin:cli";
+
+fn run_keys_rekey(gw: &GatewayArgs, new_secret: &Path) -> Result<i32, String> {
+    let cfg = gateway_config(gw)?;
+    let dd = vanthu::datadir::DataDir::new(&cfg.data);
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let done = vanthu::admin::keys::rekey(&store, &dd, new_secret, CLI_ACTOR).map_err(|e| e.to_string())?;
+    if done.secret_created {
+        println!("generated a new master secret in {} (mode 0600)", new_secret.display());
+    }
+    println!(
+        "re-sealed {} key file(s) under the new master secret{}:",
+        done.files.len(),
+        if done.resumed { " (finished an interrupted run)" } else { "" }
+    );
+    for f in &done.files {
+        println!("  {f}");
+    }
+    println!(
+        "start vanthu with {}={} (or put its content where the old secret was: {} by default); the old secret opens nothing now",
+        vanthu::datadir::MASTER_KEY_FILE_VAR,
+        new_secret.display(),
+        dd.default_master_key_path().display()
+    );
+    Ok(exit_code::VALID)
+}
 
 fn run_cert_revoke(gw: &GatewayArgs, serial: &str, reason: &str) -> Result<i32, String> {
     let cfg = gateway_config(gw)?;

@@ -199,6 +199,7 @@ fn next_name(current: &str, generation: usize) -> String {
 /// initialised, as at `init`).
 pub fn rotate(store: &dyn Store, dd: &DataDir, actor: &str) -> Result<CaView, AdminError> {
     let _lock = CrlLock::take(dd)?;
+    super::keys::refuse_if_pending(dd)?;
     let all = slots(dd)?;
     let current = all.first().ok_or(AdminError::BadCertificate("no current CA".into()))?.clone();
     // The secret first: nothing is written if the new key could not be sealed.

@@ -19,6 +19,7 @@
 //! No sockets here: the store trait and files of the data directory only.
 
 pub mod ca;
+pub mod keys;
 
 use crate::audit::{Action, Event};
 use crate::config::Config;
@@ -62,6 +63,14 @@ pub enum AdminError {
     BadRequest(String),
     #[error("unit {0} is not in the directory")]
     UnknownUnit(String),
+    #[error(
+        "a certificate issued for a CSR has no key vanthu could put in a PKCS#12 file: the key stays with its holder"
+    )]
+    NoKeyForPkcs12,
+    #[error("{0}")]
+    Pkcs12(#[from] crate::pki::pkcs12::Pkcs12Error),
+    #[error("{0}")]
+    Keys(#[from] keys::RekeyError),
 }
 
 /// The revocation reasons an administrator may give (RFC 5280 §5.3.1), by
@@ -235,6 +244,9 @@ pub struct IssuedOut {
     pub private_key_pem: Option<String>,
     /// Every internal CA (PEM), for the holder's trust.
     pub ca_pem: String,
+    /// The key, the certificate and its CA in one PKCS#12 file (base64),
+    /// when a password for it was given (see [`crate::pki::pkcs12`]).
+    pub pkcs12: Option<String>,
 }
 
 fn profile_for(subject: &Subject, directory: &Directory) -> Result<(Profile, &'static str), AdminError> {
@@ -292,6 +304,28 @@ pub fn issue(
     key: &KeySource,
     actor: &str,
 ) -> Result<IssuedOut, AdminError> {
+    issue_with(store, dd, directory, subject, key, None, actor)
+}
+
+/// [`issue`], and with `p12_password` also the PKCS#12 file of the new key
+/// (refused for a CSR, which has no key here). The password is checked
+/// before anything is issued, so a refused one leaves no certificate
+/// behind.
+pub fn issue_with(
+    store: &dyn Store,
+    dd: &DataDir,
+    directory: &Directory,
+    subject: &Subject,
+    key: &KeySource,
+    p12_password: Option<&str>,
+    actor: &str,
+) -> Result<IssuedOut, AdminError> {
+    if let Some(pw) = p12_password {
+        if matches!(key, KeySource::Csr(_)) {
+            return Err(AdminError::NoKeyForPkcs12);
+        }
+        crate::pki::pkcs12::check_password(pw)?;
+    }
     let (profile, kind) = profile_for(subject, directory)?;
     let ca = dd.ca()?;
     let now = OffsetDateTime::now_utc();
@@ -305,6 +339,12 @@ pub fn issue(
             (i.cert_pem, i.cert_der, None)
         }
     };
+    // Built before registering: an encoding failure leaves no certificate
+    // registered without its holder ever receiving it.
+    let pkcs12 = match (p12_password, &private_key_pem) {
+        (Some(pw), Some(key_pem)) => Some(pkcs12_of(dd, key_pem, &cert_der, pw)?),
+        _ => None,
+    };
     let record = register(store, &[(kind, &cert_der)], actor)?
         .pop()
         .ok_or(AdminError::Store(StoreError::Corrupt("registration returned nothing")))?;
@@ -313,7 +353,25 @@ pub fn issue(
         certificate_pem: cert_pem,
         private_key_pem,
         ca_pem: ca::bundle_pem(dd)?,
+        pkcs12,
     })
+}
+
+/// The PKCS#12 file (base64) of a new key and its certificate, with the
+/// current CA (its issuer) as the chain; the friendlyName is the
+/// certificate's common name.
+fn pkcs12_of(dd: &DataDir, key_pem: &str, cert_der: &[u8], password: &str) -> Result<String, AdminError> {
+    use base64::Engine;
+    let bad = |what: &str| AdminError::BadCertificate(format!("the new {what} cannot be read back"));
+    let key = crate::pki::pem_or_der(key_pem.as_bytes(), "PRIVATE KEY", "the new key")
+        .ok()
+        .and_then(|v| v.into_iter().next())
+        .ok_or_else(|| bad("key"))?;
+    let issuer = ca::slots(dd)?.first().map(|s| s.cert_der(dd)).transpose()?.ok_or_else(|| bad("CA"))?;
+    let (_, cert) = x509_parser::parse_x509_certificate(cert_der).map_err(|_| bad("certificate"))?;
+    let name = cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).unwrap_or("vanthu").to_string();
+    let der = crate::pki::pkcs12::write(&key, cert_der, &[issuer], &name, password)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(der))
 }
 
 /// What a revocation produced.

@@ -220,6 +220,10 @@ struct IssueBody {
     /// The holder's CSR (PEM) instead: vanthu never sees the private key.
     #[serde(default, deserialize_with = "present_string")]
     csr: Option<String>,
+    /// With a generated key: also return it as a PKCS#12 file under this
+    /// password (never logged, never stored).
+    #[serde(default, deserialize_with = "present_string")]
+    p12_password: Option<String>,
 }
 
 /// An optional field that, when given, is a string: `"csr": null` is
@@ -242,7 +246,10 @@ async fn issue(
     let ex = st.exchange.clone();
     let dd = st.data.clone();
     let actor = format!("admin:{name}");
-    let out =
-        blocking(move || admin::issue(ex.store.as_ref(), &dd, &ex.directory, &body.subject, &key, &actor)).await?;
+    let password = body.p12_password;
+    let out = blocking(move || {
+        admin::issue_with(ex.store.as_ref(), &dd, &ex.directory, &body.subject, &key, password.as_deref(), &actor)
+    })
+    .await?;
     Ok((axum::http::StatusCode::CREATED, Json(out)))
 }

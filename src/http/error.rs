@@ -217,6 +217,8 @@ fn admin_error(e: crate::admin::AdminError) -> (StatusCode, serde_json::Value) {
         | AdminError::BadReason(_)
         | AdminError::BadRequest(_)
         | AdminError::UnknownUnit(_)
+        | AdminError::NoKeyForPkcs12
+        | AdminError::Pkcs12(crate::pki::pkcs12::Pkcs12Error::BadPassword)
         | AdminError::Ca(crate::pki::ca::CaError::BadCsr(_) | crate::pki::ca::CaError::BadName(_)) => {
             (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": message}))
         }
@@ -227,6 +229,7 @@ fn admin_error(e: crate::admin::AdminError) -> (StatusCode, serde_json::Value) {
             (StatusCode::CONFLICT, json!({"error": "already_revoked", "message": message}))
         }
         AdminError::Store(_)
+        | AdminError::Pkcs12(_)
         | AdminError::DataDir(_)
         | AdminError::Ca(_)
         | AdminError::Config(_)
@@ -234,7 +237,8 @@ fn admin_error(e: crate::admin::AdminError) -> (StatusCode, serde_json::Value) {
         | AdminError::Io { .. }
         | AdminError::CrlNumber { .. }
         | AdminError::CrlNumberExhausted
-        | AdminError::UnknownIssuer(_) => {
+        | AdminError::UnknownIssuer(_)
+        | AdminError::Keys(_) => {
             tracing::error!(error = %message, "internal error");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -116,6 +116,18 @@ impl MasterKey {
         Ok((MasterKey { secret: Secret::Random(bytes) }, text))
     }
 
+    /// Whether `other` is the same secret (a re-encryption under the
+    /// secret already in use would change nothing).
+    pub fn same_secret(&self, other: &MasterKey) -> bool {
+        match (&self.secret, &other.secret) {
+            (Secret::Random(a), Secret::Random(b)) | (Secret::Passphrase(a), Secret::Passphrase(b)) => {
+                // Every byte compared, whatever the first difference.
+                a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+            }
+            _ => false,
+        }
+    }
+
     fn kdf(&self) -> u8 {
         match self.secret {
             Secret::Random(_) => KDF_HKDF,
@@ -219,6 +231,7 @@ mod tests {
         let (other, _) = MasterKey::generate().unwrap();
         let e = other.open("pki/ca.key.pem", sealed.as_bytes(), "pki/ca.key.pem").unwrap_err();
         assert_eq!(e.to_string(), "the master key does not open pki/ca.key.pem");
+        assert!(again.same_secret(&k) && !other.same_secret(&k));
         // Two seals of one key differ (fresh salt and nonce).
         assert_ne!(sealed, k.seal("pki/ca.key.pem", PEM).unwrap());
     }

@@ -12,6 +12,7 @@ pub mod crl;
 pub mod keys;
 pub mod keystore;
 pub mod path;
+pub mod pkcs12;
 pub mod verified;
 
 use crate::asn1::der::{self, Oid, Tlv, tag};

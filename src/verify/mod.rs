@@ -117,6 +117,9 @@ pub fn verify_source(src: Source<'_>, name: &str, opts: &Options) -> Result<Repo
     for (i, f) in found.iter().take(limit).enumerate() {
         budget.check_time()?;
         let (mut rep, end) = check_signature(&doc, &digests, f, i, opts, at)?;
+        if let Some(e) = digests.take_error() {
+            return Err(e.into());
+        }
         if let Some(r) = f.object
             && changes::signature_redefined(&doc, r.num)?
         {
@@ -226,6 +229,12 @@ fn check_ranges(doc: &Document<'_>, f: &FoundSignature) -> Result<Ranges, String
 #[derive(Default)]
 struct Digests {
     done: RefCell<HashMap<(ByteRange, DigestAlgorithm), Vec<u8>>>,
+    /// How many times a range was actually read and hashed.
+    computed: std::cell::Cell<usize>,
+    /// The first read error: the file could not be read where a checked
+    /// range says it can (it shrank, or the disk failed). Reported by
+    /// [`verify_source`] as an error, never as a digest mismatch.
+    failed: RefCell<Option<PdfError>>,
 }
 
 impl Digests {
@@ -234,13 +243,24 @@ impl Digests {
             return d.clone();
         }
         // The range was checked against this very file, so it is inside;
-        // the ranges are streamed through the digest, never held whole. A
-        // file that cannot be read there gives an empty digest, which no
-        // signature matches.
+        // the ranges are streamed through the digest, never held whole.
         let (first_end, second_start) = br.gap();
-        let d = doc.source().digest(&[(0, first_end), (second_start, br.end())], alg.ring()).unwrap_or_default();
-        self.done.borrow_mut().insert((*br, alg), d.clone());
-        d
+        self.computed.set(self.computed.get().saturating_add(1));
+        match doc.source().digest(&[(0, first_end), (second_start, br.end())], alg.ring()) {
+            Ok(d) => {
+                self.done.borrow_mut().insert((*br, alg), d.clone());
+                d
+            }
+            Err(e) => {
+                self.failed.borrow_mut().get_or_insert(e);
+                Vec::new()
+            }
+        }
+    }
+
+    /// The read error met while hashing, if any.
+    fn take_error(&self) -> Option<PdfError> {
+        self.failed.borrow_mut().take()
     }
 }
 
@@ -611,5 +631,91 @@ fn validate_signer_path(
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod digest_cache_tests {
+    use super::*;
+
+    /// The hash-once cache: the same range and algorithm are read once
+    /// however often they are asked for, and what it returns is the digest
+    /// of exactly the signed bytes.
+    #[test]
+    fn each_range_and_algorithm_is_hashed_once_and_correctly() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/dev/sample-signed.pdf");
+        let data = std::fs::read(path).unwrap_or_default();
+        assert!(!data.is_empty(), "cannot read {path}");
+        let budget = Budget::new(Limits::default());
+        let doc = Document::open_source(Source::Bytes(&data), &budget).map_err(|e| e.to_string());
+        let Ok(doc) = doc else { panic!("{doc:?}", doc = doc.err()) };
+        let found = find_signatures(&doc).unwrap_or_default();
+        let Some(f) = found.first() else { panic!("no signature in {path}") };
+        let Ok(ranges) = check_ranges(&doc, f) else { panic!("bad ranges in {path}") };
+        let br = ranges.br;
+        let digests = Digests::default();
+        let first = digests.of(&doc, &br, DigestAlgorithm::Sha256);
+        for _ in 0..1000 {
+            assert_eq!(digests.of(&doc, &br, DigestAlgorithm::Sha256), first);
+        }
+        assert_eq!(digests.computed.get(), 1, "one range, one algorithm: one read");
+        let (a, b) = br.gap();
+        let mut signed = data.get(..a).unwrap_or_default().to_vec();
+        signed.extend_from_slice(data.get(b..br.end()).unwrap_or_default());
+        assert_eq!(first, ring::digest::digest(&ring::digest::SHA256, &signed).as_ref());
+        let other = digests.of(&doc, &br, DigestAlgorithm::Sha384);
+        assert_eq!(other, ring::digest::digest(&ring::digest::SHA384, &signed).as_ref());
+        assert_eq!(digests.computed.get(), 2, "a second algorithm is a second read");
+        assert!(digests.take_error().is_none());
+    }
+
+    /// The whole verifier: a file whose many signature dictionaries share
+    /// one range reads that range once, not once per dictionary.
+    #[test]
+    fn many_signatures_over_one_range_cost_one_read() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/dev/sample-signed.pdf");
+        let data = std::fs::read(path).unwrap_or_default();
+        let budget = Budget::new(Limits::default());
+        let Ok(doc) = Document::open_source(Source::Bytes(&data), &budget) else { panic!("cannot open {path}") };
+        let found = find_signatures(&doc).unwrap_or_default();
+        let Some(f) = found.first() else { panic!("no signature in {path}") };
+        let digests = Digests::default();
+        let mut opts = Options::default();
+        let root = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/certs/dev/root.pem")).unwrap_or_default();
+        assert_eq!(opts.trust.add_pem(&root, "root.pem").ok(), Some(1));
+        let at = OffsetDateTime::now_utc();
+        let mut reports = Vec::new();
+        for i in 0..50 {
+            let r = check_signature(&doc, &digests, f, i, &opts, at).map_err(|e| e.to_string());
+            let Ok((rep, _)) = r else { panic!("{:?}", r.err()) };
+            reports.push(rep);
+        }
+        for r in &reports {
+            assert!(r.errors.is_empty() && r.passed(), "{:?}", r.errors);
+        }
+        assert_eq!(digests.computed.get(), 1, "50 checks of one signature read its range once");
+    }
+
+    /// A read error while hashing (the file shrank under the verifier) is
+    /// kept and reported by the verification, not turned into a digest that
+    /// silently fails to match.
+    #[test]
+    fn a_read_error_is_kept_not_swallowed() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/dev/sample-signed.pdf");
+        let data = std::fs::read(path).unwrap_or_default();
+        let Ok(mut tmp) = tempfile::NamedTempFile::new() else { panic!("no temp file") };
+        assert!(std::io::Write::write_all(&mut tmp, &data).is_ok());
+        let Ok(file) = std::fs::File::open(tmp.path()) else { panic!("cannot reopen") };
+        let Ok(src) = FileSource::new(file) else { panic!("no source") };
+        let budget = Budget::new(Limits::default());
+        let Ok(doc) = Document::open_source(Source::File(&src), &budget) else { panic!("cannot open {path}") };
+        let found = find_signatures(&doc).unwrap_or_default();
+        let Some(f) = found.first() else { panic!("no signature in {path}") };
+        let Ok(ranges) = check_ranges(&doc, f) else { panic!("bad ranges") };
+        assert!(tmp.as_file().set_len((data.len() / 2) as u64).is_ok());
+        let digests = Digests::default();
+        assert!(digests.of(&doc, &ranges.br, DigestAlgorithm::Sha256).is_empty());
+        assert!(digests.take_error().is_some(), "the read error must be kept");
+        assert!(digests.take_error().is_none(), "and handed over once");
     }
 }
