@@ -95,6 +95,8 @@ fn rule(usage: Usage) -> Rule {
 /// Why a certificate may not be used as asked.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum UsageError {
+    #[error("the certificate has a critical extension vanthu does not understand ({0})")]
+    UnknownCriticalExtension(String),
     #[error("the certificate's key usage extension is malformed or repeated")]
     MalformedKeyUsage,
     #[error("the certificate's extended key usage extension is malformed or repeated")]
@@ -148,6 +150,11 @@ fn has(ku: &x509_parser::extensions::KeyUsage, bit: Bit) -> bool {
 /// Whether `cert` may be used for `usage`: the one check signing and
 /// verification share. `Ok` carries what was accepted with a warning.
 pub fn check_usage(cert: &Cert<'_>, usage: Usage) -> Result<Vec<UsageWarning>, UsageError> {
+    // A restriction the issuer made mandatory and vanthu cannot read might
+    // forbid exactly this use (RFC 5280 §4.2).
+    if let Some(oid) = unknown_critical_extension(cert) {
+        return Err(UsageError::UnknownCriticalExtension(oid));
+    }
     let rule = rule(usage);
     let mut warnings = Vec::new();
     match cert.x509.key_usage() {
