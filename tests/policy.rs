@@ -427,3 +427,90 @@ fn a_malformed_key_usage_is_refused_by_sign_and_verify_for_the_same_reason() {
     assert_eq!((v.code, v.indication(), v.sub()), (1, "INDETERMINATE", "CHAIN_CONSTRAINTS_FAILURE"), "{}", v.json);
     assert!(v.list("errors").iter().any(|e| e == reason), "{}", v.json);
 }
+
+/// The Department's organ id (the seed directory's sender).
+const DEPARTMENT: &str = "000.00.12.H29";
+
+/// `vanthu serve`, killed when dropped.
+struct Gateway {
+    child: std::process::Child,
+    api: u16,
+    data: PathBuf,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Gateway {
+    /// The Department submits `pdf` with the seed notice's header: HTTP
+    /// status and JSON body.
+    fn submit(&self, pdf: &Path) -> (u16, Value) {
+        let header = self.data.join("sample/notice-610.header.json");
+        let client = self.data.join("clients").join(DEPARTMENT);
+        let body = tempfile::NamedTempFile::new().expect("temp file");
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "60", "--cacert"])
+            .arg(self.data.join("pki/ca.cert.pem"))
+            .arg("--cert")
+            .arg(client.join("cert.pem"))
+            .arg("--key")
+            .arg(client.join("key.pem"))
+            .args(["-F", &format!("header=<{}", header.display()), "-F", &format!("document=@{}", pdf.display())])
+            .arg("-o")
+            .arg(body.path())
+            .args(["-w", "%{http_code}"])
+            .arg(format!("https://127.0.0.1:{}/api/v1/documents", self.api))
+            .output()
+            .expect("curl runs");
+        assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+        let status = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+        let json = serde_json::from_slice(&std::fs::read(body.path()).expect("body")).unwrap_or(Value::Null);
+        (status, json)
+    }
+}
+
+#[test]
+fn the_gateway_is_hard_on_cas_whose_crls_it_holds_and_soft_on_others() {
+    let dir = scratch();
+    let pki = Pki::new(dir.path());
+    // The gateway trusts the test root and holds a current CRL of the root
+    // and a stale one of the signing CA; of the school's CA it holds none.
+    let stale = pki.crl("stale", &pki.plain, -10, -1);
+    let root_crl = pki.crl("root", &pki.root, -1, 30);
+    let crls = format!("{},{}", stale.display(), root_crl.display());
+    let data = dir.path().join("data");
+    let (child, api, _) = common::server::spawn(
+        &data,
+        None,
+        &[("VANTHU_TRUST", &pki.root_pem().display().to_string()), ("VANTHU_CRLS", &crls)],
+    );
+    let gw = Gateway { child, api, data };
+
+    // Signed under the CA whose (stale) CRL the gateway holds: refused, and
+    // the refusal says why in EN 319 102-1's words.
+    let held = pki.signer("held", "Sở GD&ĐT", &pki.plain, "plain.pem", |_| {});
+    let signed = dir.path().join("held.pdf");
+    let (code, stderr) = vanthu_sign(&held, &signed);
+    assert_eq!(code, 0, "{stderr}");
+    let (status, body) = gw.submit(&signed);
+    assert_eq!(status, 422, "{} {}", body["message"], body["warnings"]);
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("INDETERMINATE/REVOCATION_OUT_OF_BOUNDS_NO_POE"), "{message}");
+
+    // Signed under the school's CA, whose CRL the gateway does not hold: the
+    // soft policy, accepted with a warning that revocation was not checked.
+    let school = pki.signer("school", SCHOOL, &pki.constrained, "constrained.pem", |p| {
+        p.subject_alt_names = vec![SanType::Rfc822Name("lan@lequydon.edu.vn".try_into().expect("ia5"))];
+    });
+    let signed = dir.path().join("school.pdf");
+    let (code, stderr) = vanthu_sign(&school, &signed);
+    assert_eq!(code, 0, "{stderr}");
+    let (status, body) = gw.submit(&signed);
+    assert_eq!(status, 201, "{} {}", body["message"], body["warnings"]);
+    let warnings = body["warnings"].to_string();
+    assert!(warnings.contains("revocation of") && warnings.contains("not checked"), "{warnings}");
+}
