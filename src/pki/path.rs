@@ -341,7 +341,9 @@ fn uri_host(uri: &str) -> Option<&str> {
 /// iPAddress: the base is an address and a mask of the same family.
 fn ip_within(base: &[u8], addr: &[u8]) -> bool {
     let (net, mask) = base.split_at(base.len() / 2);
-    base.len() == addr.len() * 2 && addr.iter().zip(net).zip(mask).all(|((a, n), m)| a & m == n & m)
+    matches!(addr.len(), 4 | 16)
+        && base.len() == addr.len() * 2
+        && addr.iter().zip(net).zip(mask).all(|((a, n), m)| a & m == n & m)
 }
 
 /// Every name of `cert` that name constraints apply to: the subject (when
@@ -450,5 +452,49 @@ impl CertPath<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_subtrees_hold_the_domain_and_below_a_leading_dot_only_below() {
+        assert!(dns_within("edu.vn", "edu.vn"));
+        assert!(dns_within("edu.vn", "LeQuyDon.EDU.vn"));
+        assert!(!dns_within("edu.vn", "notedu.vn"), "a suffix is not a subdomain");
+        assert!(!dns_within(".edu.vn", "edu.vn"));
+        assert!(dns_within(".edu.vn", "a.edu.vn"));
+        assert!(dns_within("", "anything.example"), "an empty base holds every name");
+    }
+
+    #[test]
+    fn mail_subtrees_are_a_mailbox_a_host_or_a_domain() {
+        assert!(email_within("lan@lequydon.edu.vn", "lan@LEQUYDON.edu.vn"));
+        assert!(!email_within("lan@lequydon.edu.vn", "hoa@lequydon.edu.vn"));
+        assert!(email_within("lequydon.edu.vn", "hoa@lequydon.edu.vn"));
+        assert!(!email_within("lequydon.edu.vn", "hoa@mail.lequydon.edu.vn"), "a host base holds that host only");
+        assert!(email_within(".edu.vn", "hoa@mail.lequydon.edu.vn"));
+        assert!(!email_within("lequydon.edu.vn", "not-an-address"));
+    }
+
+    #[test]
+    fn uri_subtrees_judge_the_host() {
+        assert_eq!(uri_host("https://user@portal.edu.vn:8443/a?b#c"), Some("portal.edu.vn"));
+        assert_eq!(uri_host("urn:vanthu:unit:000.00.12.H29"), None, "no authority, no host");
+        assert_eq!(uri_host("https://[2001:db8::1]/"), None);
+        assert!(host_within("portal.edu.vn", "PORTAL.edu.vn"));
+        assert!(!host_within("edu.vn", "portal.edu.vn"), "without a dot, that host only");
+        assert!(host_within(".edu.vn", "portal.edu.vn"));
+    }
+
+    #[test]
+    fn ip_subtrees_are_an_address_and_a_mask_of_one_family() {
+        let net = [10, 1, 0, 0, 255, 255, 0, 0];
+        assert!(ip_within(&net, &[10, 1, 200, 7]));
+        assert!(!ip_within(&net, &[10, 2, 0, 1]));
+        assert!(!ip_within(&net, &[0; 16]), "an IPv6 address is outside an IPv4 subtree");
+        assert!(!ip_within(&[], &[]), "an empty address is no address");
     }
 }
