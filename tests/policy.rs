@@ -421,6 +421,50 @@ fn a_malformed_key_usage_is_refused_by_sign_and_verify_for_the_same_reason() {
     assert!(stderr.contains(reason), "{stderr}");
     assert!(!dir.path().join("by-vanthu.pdf").exists(), "nothing is written");
 
+    // Deferred signing (a key in a token) asks the same table at both steps.
+    let run = |args: &[&std::ffi::OsStr]| {
+        let o = vanthu().args(args).output().expect("run vanthu sign");
+        (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let prepared = dir.path().join("prepared.pdf");
+    let (code, stderr) = run(&[
+        "sign".as_ref(),
+        "prepare".as_ref(),
+        "--cert".as_ref(),
+        s.cert.as_os_str(),
+        sample_pdf().as_os_str(),
+        prepared.as_os_str(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(reason), "prepare: {stderr}");
+    // Prepared under a sound certificate, finished naming the broken one.
+    let good = pki.signer("good", "Sở GD&ĐT", &pki.plain, "plain.pem", |_| {});
+    let (code, stderr) = run(&[
+        "sign".as_ref(),
+        "prepare".as_ref(),
+        "--cert".as_ref(),
+        good.cert.as_os_str(),
+        sample_pdf().as_os_str(),
+        prepared.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let sig = dir.path().join("sig.bin");
+    std::fs::write(&sig, [0x30, 0x00]).expect("write");
+    let finished = dir.path().join("finished.pdf");
+    let (code, stderr) = run(&[
+        "sign".as_ref(),
+        "finish".as_ref(),
+        "--cert".as_ref(),
+        s.cert.as_os_str(),
+        "--signature".as_ref(),
+        sig.as_os_str(),
+        prepared.as_os_str(),
+        finished.as_os_str(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(reason), "finish: {stderr}");
+    assert!(!finished.exists(), "nothing is written");
+
     let signed = dir.path().join("badku.pdf");
     pyhanko_sign(&s, &signed);
     let v = verify(&pki, &signed, &[]);

@@ -246,6 +246,9 @@ pub fn finish(
     tsa: Option<&dyn Timestamper>,
 ) -> Result<(), SignError> {
     let cert = Cert::parse(&creds.cert).map_err(SignError::Certificate)?;
+    // The certificate given now is the one the CMS names: the same table as
+    // at `prepare` (its validity was judged then, at the signing time).
+    policy::check_usage(&cert, Usage::DocumentSigning)?;
     let identity = SignerIdentity::from_cert(&cert);
     let digest_alg = scheme.digest();
     // The placeholder: the newest signature dictionary whose /ByteRange is
