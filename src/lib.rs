@@ -8,7 +8,9 @@
 //!
 //! - [`pki`]: certificates. Parsing, the trust store, path building with a
 //!   budget, validity, CRLs, [`pki::algorithms`] — the one table of
-//!   algorithms and key sizes the crate accepts — and [`pki::ca`], the
+//!   algorithms and key sizes the crate accepts — [`pki::policy`], the one
+//!   table of what a certificate must allow for each use (shared by signing
+//!   and verification), and [`pki::ca`], the
 //!   internal CA and the one place a client certificate's identity is read;
 //!   [`pki::keystore`] seals the private keys vanthu holds under the master
 //!   secret.

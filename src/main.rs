@@ -13,6 +13,7 @@ use vanthu::exit_code;
 use vanthu::pki::TrustStore;
 use vanthu::pki::crl::CrlSet;
 use vanthu::pki::keys::LocalKey;
+use vanthu::pki::policy::RevocationPolicy;
 use vanthu::sign::appearance::{self, Role};
 use vanthu::sign::placement::{self, Placed, PlacementError, Placing};
 use vanthu::sign::{self, Credentials, SignError, SignOptions};
@@ -39,6 +40,11 @@ enum Command {
         /// Validation time, RFC 3339 (default: now).
         #[arg(long = "at", value_name = "RFC3339")]
         at: Option<String>,
+        /// Without current revocation data: soft passes with a warning, hard
+        /// makes the signature INDETERMINATE (TRY_LATER or
+        /// REVOCATION_OUT_OF_BOUNDS_NO_POE).
+        #[arg(long, value_name = "soft|hard", default_value = "soft")]
+        revocation: RevocationPolicy,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -435,7 +441,9 @@ fn main() -> ExitCode {
         Err(e) => return argument_error(&e),
     };
     let result = match cli.command {
-        Command::Verify { trust, crl, at, json, file } => run_verify(&trust, &crl, at.as_deref(), json, &file),
+        Command::Verify { trust, crl, at, revocation, json, file } => {
+            run_verify(&trust, &crl, at.as_deref(), revocation, json, &file)
+        }
         Command::Sign { step: Some(step), .. } => run_sign_step(*step),
         Command::Sign { step: None, args } => run_sign(*args),
         Command::Demo { dev, out } => run_demo(dev.as_deref(), &out),
@@ -573,8 +581,15 @@ fn options(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>) -> Result<Optio
     Ok(opts)
 }
 
-fn run_verify(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>, json: bool, file: &Path) -> Result<i32, String> {
-    print_report(file, &options(trust, crl, at)?, json)
+fn run_verify(
+    trust: &[PathBuf],
+    crl: &[PathBuf],
+    at: Option<&str>,
+    revocation: RevocationPolicy,
+    json: bool,
+    file: &Path,
+) -> Result<i32, String> {
+    print_report(file, &options(trust, crl, at)?.with_revocation(revocation), json)
 }
 
 /// Verifies `file` and prints the report; the exit code says whether it passed.
@@ -692,7 +707,7 @@ impl SignFiles<'_> {
             SignError::Certificate(_)
             | SignError::CertificateExpired(_)
             | SignError::CertificateNotYetValid(_)
-            | SignError::KeyUsage => Some(self.cert),
+            | SignError::Usage(_) => Some(self.cert),
             SignError::BadExternalSignature(_) => self.signature,
             // About the TSA (its URL or key, named by its own message) or the
             // visible signature's options; the image is checked when read.

@@ -9,6 +9,7 @@ use crate::datadir::{DataDir, DataDirError};
 use crate::directory::Directory;
 use crate::exchange::{Exchange, OrgKey, ReceiptKey};
 use crate::pki::keys::LocalKey;
+use crate::pki::policy::RevocationPolicy;
 use crate::store::blobs::Blobs;
 use crate::store::sqlite::SqliteStore;
 use arc_swap::ArcSwap;
@@ -93,6 +94,11 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
     }
     let crl_der = internal.current_crl().unwrap_or_default().to_vec();
     verify.max_file_size = cfg.limits.max_document_bytes;
+    // For the CAs whose CRLs the gateway holds (the internal CA, and every
+    // `crls` entry) a stale or missing answer is not a pass; for others it
+    // has nothing to check against, and says so in a warning.
+    verify.revocation = RevocationPolicy::Soft;
+    verify.revocation_with_crl = RevocationPolicy::Hard;
 
     let dir_path = cfg.directory_path();
     let directory = Directory::from_json(&dd.read(&dir_path)?).map_err(|e| material(&dir_path, e))?;
