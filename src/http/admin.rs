@@ -243,6 +243,7 @@ async fn issue(
     let dd = st.data.clone();
     let actor = format!("admin:{name}");
     let out =
-        blocking(move || admin::issue(ex.store.as_ref(), &dd, &ex.directory, &body.subject, &key, &actor)).await?;
+        blocking(move || admin::issue(ex.store.as_ref(), &dd, &ex.directory.current(), &body.subject, &key, &actor))
+            .await?;
     Ok((axum::http::StatusCode::CREATED, Json(out)))
 }

@@ -113,7 +113,7 @@ impl FromRequestParts<Arc<AppState>> for Unit {
             Some(Identity::Unit(u)) => {
                 let id = OrganId::parse(&u)
                     .map_err(|_| ApiError::Forbidden(format!("the certificate's organ id {u:?} is not valid")))?;
-                match st.exchange.directory.unit(&id) {
+                match st.exchange.directory.current().unit(&id) {
                     Some(unit) if unit.active => Ok(Unit(id)),
                     Some(_) => Err(ApiError::Forbidden(format!("unit {u} is deactivated"))),
                     None => Err(ApiError::Forbidden(format!("unit {u} is not in the directory"))),
