@@ -138,7 +138,9 @@ async fn import(State(st): St, AdminName(name): AdminName, req: Request) -> Resu
         .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
         .is_some_and(|t| t == "application/json");
     if !json_type {
-        return Err(ApiError::UnsupportedMediaType("send the directory file as JSON (content-type: application/json)".into()));
+        return Err(ApiError::UnsupportedMediaType(
+            "send the directory file as JSON (content-type: application/json)".into(),
+        ));
     }
     let body = axum::body::Bytes::from_request(req, &())
         .await

@@ -248,11 +248,14 @@ fn directory_error(e: crate::store::directory::DirectoryStoreError) -> (StatusCo
     use crate::store::directory::DirectoryStoreError;
     let message = e.to_string();
     match e {
-        DirectoryStoreError::Edit(EditError::UnknownUnit(_) | EditError::UnknownGroup(_) | EditError::UnknownAlias(_)) => {
-            (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": message}))
-        }
         DirectoryStoreError::Edit(
-            EditError::UnitExists(_) | EditError::GroupExists(_) | EditError::Unchanged(_) | EditError::NotAMember { .. },
+            EditError::UnknownUnit(_) | EditError::UnknownGroup(_) | EditError::UnknownAlias(_),
+        ) => (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": message})),
+        DirectoryStoreError::Edit(
+            EditError::UnitExists(_)
+            | EditError::GroupExists(_)
+            | EditError::Unchanged(_)
+            | EditError::NotAMember { .. },
         )
         | DirectoryStoreError::Busy => (StatusCode::CONFLICT, json!({"error": "conflict", "message": message})),
         DirectoryStoreError::Edit(EditError::Invalid(errors)) => (
