@@ -260,7 +260,7 @@ fn a_unit_added_by_the_api_works_and_deactivation_shuts_it_out_at_once() {
     assert_eq!(sent.status, 201, "{}", sent.text());
     assert_eq!(Server::recipients(&sent), [NEW_UNIT]);
     let first = sent.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(inbox_ids(&s, &new_unit), [first.clone()], "the new unit's inbox");
+    assert_eq!(inbox_ids(&s, &new_unit), std::slice::from_ref(&first), "the new unit's inbox");
     assert_eq!(s.get(&new_unit, &format!("/api/v1/documents/{first}/pdf")).status, 200);
     let r = s.send_json(&new_unit, "POST", &format!("/api/v1/documents/{first}/status"), &json!({"status": "03"}));
     assert_eq!(r.status, 200, "the new unit accepts the document: {}", r.text());

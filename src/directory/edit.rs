@@ -238,3 +238,97 @@ fn change(file: &mut DirectoryFile, before: &Directory, edit: &Edit) -> Result<V
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> Directory {
+        let file: DirectoryFile = serde_json::from_value(json!({
+            "units": [
+                {"id": "000.00.12.H29", "name": "Sở Giáo dục", "kind": "department"},
+                {"id": "001.20.12.H29", "name": "Trường THPT A", "kind": "high_school", "parent": "000.00.12.H29"},
+                {"id": "002.20.12.H29", "name": "Trường THPT B", "kind": "high_school", "parent": "000.00.12.H29"}
+            ],
+            "groups": [{"id": "thpt", "name": "Các trường THPT", "members": ["001.20.12.H29"]}],
+            "aliases": [{"text": "Hiệu trưởng các trường", "targets": ["thpt"]}]
+        }))
+        .unwrap();
+        Directory::from_file(file, Limits::default()).unwrap()
+    }
+
+    fn gid(s: &str) -> GroupId {
+        GroupId::parse(s).unwrap()
+    }
+
+    fn oid(s: &str) -> OrganId {
+        OrganId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_change_is_checked_whole_and_leaves_the_original_alone() {
+        let d = small();
+        let add = Edit::UpdateGroup {
+            id: gid("thpt"),
+            name: None,
+            members: None,
+            add: vec![Member::Unit(oid("002.20.12.H29"))],
+            remove: vec![],
+        };
+        let after = d.apply(&add, Limits::default()).unwrap();
+        assert_eq!(after.directory.expand(&Member::Group(gid("thpt"))).len(), 2);
+        assert_eq!(d.expand(&Member::Group(gid("thpt"))).len(), 1, "the original is unchanged");
+        assert_eq!(after.detail["added"], json!(["002.20.12.H29"]));
+
+        // A group containing itself, through another.
+        let outer = Group { id: gid("ngoai"), name: "Ngoài".into(), members: vec![Member::Group(gid("thpt"))] };
+        let d2 = d.apply(&Edit::AddGroup { group: outer }, Limits::default()).unwrap().directory;
+        let cycle = Edit::UpdateGroup {
+            id: gid("thpt"),
+            name: None,
+            members: None,
+            add: vec![Member::Group(gid("ngoai"))],
+            remove: vec![],
+        };
+        match d2.apply(&cycle, Limits::default()) {
+            Err(EditError::Invalid(e)) => assert!(matches!(e.as_slice(), [DirectoryError::GroupCycle(_)]), "{e:?}"),
+            other => panic!("a cycle accepted: {other:?}"),
+        }
+        // A group still named by an alias cannot go; a unit cannot be added twice.
+        assert!(matches!(
+            d.apply(&Edit::RemoveGroup { id: gid("thpt") }, Limits::default()),
+            Err(EditError::Invalid(_))
+        ));
+        let again = d.unit(&oid("001.20.12.H29")).unwrap().clone();
+        assert!(matches!(d.apply(&Edit::AddUnit { unit: again }, Limits::default()), Err(EditError::UnitExists(_))));
+        let off = d.apply(&Edit::Deactivate { id: oid("001.20.12.H29") }, Limits::default()).unwrap().directory;
+        assert!(matches!(
+            off.apply(&Edit::Deactivate { id: oid("001.20.12.H29") }, Limits::default()),
+            Err(EditError::Unchanged(_))
+        ));
+        assert_eq!(off.recipients([&Member::Group(gid("thpt"))]).closed, [oid("001.20.12.H29")]);
+    }
+
+    #[test]
+    fn an_invalid_import_lists_its_problems() {
+        let d = small();
+        let mut file = d.file().clone();
+        file.groups.push(Group { id: gid("a"), name: "A".into(), members: vec![Member::Group(gid("b"))] });
+        file.groups.push(Group {
+            id: gid("b"),
+            name: "B".into(),
+            members: vec![Member::Group(gid("a")), Member::Unit(oid("999.99.99.H29"))],
+        });
+        file.aliases
+            .push(Alias { text: "HIỆU TRƯỞNG CÁC TRƯỜNG".into(), targets: vec![Member::Group(gid("a"))] });
+        match d.apply(&Edit::Replace { file }, Limits::default()) {
+            Err(EditError::Invalid(e)) => {
+                let text: Vec<String> = e.iter().map(ToString::to_string).collect();
+                assert!(text.iter().any(|t| t.contains("999.99.99.H29")), "{text:?}");
+                assert!(e.iter().any(|x| matches!(x, DirectoryError::GroupCycle(_))), "{text:?}");
+                assert!(e.iter().any(|x| matches!(x, DirectoryError::DuplicateAlias { .. })), "{text:?}");
+            }
+            other => panic!("accepted: {other:?}"),
+        }
+    }
+}

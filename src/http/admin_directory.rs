@@ -221,11 +221,10 @@ async fn deactivate(
     UnitId(id): UnitId,
     OptionalJson(body): OptionalJson<DeactivateBody>,
 ) -> Result<Json<Value>, ApiError> {
+    // Checked before anything changes (also when no revocation is asked
+    // for): a bad reason refuses the whole request.
     let reason = body.reason.unwrap_or_else(|| "cessationOfOperation".into());
-    if body.revoke {
-        // Checked before anything changes: a bad reason refuses the whole request.
-        crate::admin::parse_reason(&reason)?;
-    }
+    crate::admin::parse_reason(&reason)?;
     let mut out = apply(&st, &name, Edit::Deactivate { id: id.clone() }).await?;
     if body.revoke {
         let store = st.exchange.store.clone();
