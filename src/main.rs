@@ -1323,6 +1323,10 @@ fn directory_store(
     gw: &GatewayArgs,
 ) -> Result<(vanthu::config::Config, vanthu::store::sqlite::SqliteStore, u64, vanthu::directory::Directory), String> {
     let cfg = gateway_config(gw)?;
+    let db = cfg.database_path().map_err(|e| e.to_string())?;
+    if !db.is_file() {
+        return Err(format!("{}: no database (run `vanthu init --data {}` first)", db.display(), cfg.data.display()));
+    }
     let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
     let (version, dir) =
         vanthu::store::directory::ensure(&store, &cfg.directory_path()).map_err(|e| format!("directory: {e}"))?;
@@ -1330,7 +1334,18 @@ fn directory_store(
 }
 
 fn run_directory_list(gw: &GatewayArgs, json: bool) -> Result<i32, String> {
-    let (_, _, _, dir) = directory_store(gw)?;
+    let cfg = gateway_config(gw)?;
+    let db = cfg.database_path().map_err(|e| e.to_string())?;
+    // Before `init` there is no store: list what the first start would
+    // seed it with (the directory file, else the sample), creating nothing.
+    let dir = if db.is_file() {
+        directory_store(gw)?.3
+    } else if cfg.directory_path().is_file() {
+        let path = cfg.directory_path();
+        vanthu::directory::Directory::from_json(&read(&path)?).map_err(|e| format!("{}: {e}", path.display()))?
+    } else {
+        vanthu::directory::sample::hcmc()
+    };
     if json {
         let bytes = dir.to_json().map_err(|e| e.to_string())?;
         println!("{}", String::from_utf8_lossy(&bytes));
