@@ -123,15 +123,21 @@ impl Server {
     /// (a new edXML id, so a new document) and addressed to `to` and
     /// `to_places`.
     fn send_notice(&self, number: u32, to: &[&str], to_places: &[&str]) -> Reply {
+        self.send_notice_as(&self.client(DEPARTMENT), DEPARTMENT, number, to, to_places)
+    }
+
+    /// The same, sent by the unit of `client` as `from`.
+    fn send_notice_as(&self, client: &Path, from: &str, number: u32, to: &[&str], to_places: &[&str]) -> Reply {
         let mut header: Value =
             serde_json::from_slice(&std::fs::read(self.data.join("sample/notice-610.header.json")).unwrap()).unwrap();
         header["code"]["number"] = json!(number);
         header["to"] = json!(to);
         header["to_places"] = json!(to_places);
+        header["from"] = json!(from);
         let header_file = self.dir.path().join(format!("header-{number}.json"));
         std::fs::write(&header_file, header.to_string()).unwrap();
         self.curl(
-            &self.client(DEPARTMENT),
+            client,
             &[
                 "-F",
                 &format!("header=<{}", header_file.display()),
@@ -264,6 +270,12 @@ fn a_unit_added_by_the_api_works_and_deactivation_shuts_it_out_at_once() {
     assert_eq!(s.get(&new_unit, &format!("/api/v1/documents/{first}/pdf")).status, 200);
     let r = s.send_json(&new_unit, "POST", &format!("/api/v1/documents/{first}/status"), &json!({"status": "03"}));
     assert_eq!(r.status, 200, "the new unit accepts the document: {}", r.text());
+    // And sends one of its own, which the Department receives.
+    let own = s.send_notice_as(&new_unit, NEW_UNIT, 1100, &[DEPARTMENT], &[]);
+    assert_eq!(own.status, 201, "the new unit sends: {}", own.text());
+    assert_eq!(Server::recipients(&own), [DEPARTMENT]);
+    let own_id = own.json()["id"].as_str().unwrap().to_string();
+    assert!(inbox_ids(&s, &s.client(DEPARTMENT)).contains(&own_id), "the Department's inbox");
 
     // Deactivated: its next request is refused, same server, same TLS configuration.
     let r = s.admin("POST", &format!("/api/v1/admin/directory/units/{NEW_UNIT}/deactivate"), &json!({}));
