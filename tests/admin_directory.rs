@@ -286,6 +286,10 @@ fn a_unit_added_by_the_api_works_and_deactivation_shuts_it_out_at_once() {
     assert!(refused.text().contains("deactivated"), "{}", refused.text());
     let r = s.send_json(&new_unit, "POST", &format!("/api/v1/documents/{first}/status"), &json!({"status": "04"}));
     assert_eq!(r.status, 403, "every unit route: {}", r.text());
+    // An upload gets the answer too (its body read first, not a reset connection).
+    let r = s.send_notice_as(&new_unit, NEW_UNIT, 1101, &[DEPARTMENT], &[]);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("deactivated"), "{}", r.text());
 
     // A document addressed to it is not delivered to it: it is listed as
     // closed beside the units that do receive, and with it alone, refused.
