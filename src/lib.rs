@@ -39,12 +39,15 @@
 //!   the resolution of a notice's "Nơi nhận" lines to units (case,
 //!   diacritics and the abbreviations of real recipient blocks ignored; the
 //!   archive copy never routed; merged units followed to their successor).
-//!   [`directory::sample::hcmc`] is a sample at Ho Chi Minh City's scale.
+//!   [`directory::sample::hcmc`] is a sample at Ho Chi Minh City's scale;
+//!   [`directory::edit`] is an administrator's change, checked whole, and
+//!   [`directory::live`] the version a running server routes by.
 //! - [`exchange`]: intake → verification → organisation seal → routing →
 //!   delivery → statuses ([`exchange::status`], one transition table) →
 //!   signed receipts ([`exchange::receipt`], detached CMS over canonical JSON).
 //! - [`store`]: the storage trait the exchange talks to, its SQLite backend,
-//!   and the content-addressed document store on disk.
+//!   and the content-addressed document store on disk; [`store::directory`]
+//!   keeps the directory as versions, each change with its audit entry.
 //! - [`audit`]: the hash-chained, append-only audit log of every event,
 //!   and its verification (an edited, deleted or reordered entry, or a log
 //!   truncated before a head recorded in a receipt).

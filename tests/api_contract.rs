@@ -203,10 +203,10 @@ fn answers(events: &str) -> Answers {
 }
 
 /// The operations of the document: the units' and the admin's.
-const OPERATIONS: usize = 14;
+const OPERATIONS: usize = 25;
 
 /// The admin operations, as schemathesis labels them.
-const ADMIN_OPERATIONS: [&str; 7] = [
+const ADMIN_OPERATIONS: [&str; 18] = [
     "GET /api/v1/admin/certificates",
     "POST /api/v1/admin/certificates",
     "GET /api/v1/admin/certificates/expiring",
@@ -214,6 +214,17 @@ const ADMIN_OPERATIONS: [&str; 7] = [
     "POST /api/v1/admin/certificates/{serial}/revoke",
     "GET /api/v1/admin/ca",
     "POST /api/v1/admin/ca/rotate",
+    "GET /api/v1/admin/directory",
+    "PUT /api/v1/admin/directory",
+    "POST /api/v1/admin/directory/units",
+    "PATCH /api/v1/admin/directory/units/{id}",
+    "POST /api/v1/admin/directory/units/{id}/deactivate",
+    "POST /api/v1/admin/directory/units/{id}/activate",
+    "POST /api/v1/admin/directory/groups",
+    "PATCH /api/v1/admin/directory/groups/{id}",
+    "DELETE /api/v1/admin/directory/groups/{id}",
+    "POST /api/v1/admin/directory/aliases",
+    "DELETE /api/v1/admin/directory/aliases",
 ];
 
 /// Runs the contract as `unit` (or `admin`), without the operations of

@@ -248,7 +248,15 @@ async fn issue(
     let actor = format!("admin:{name}");
     let password = body.p12_password;
     let out = blocking(move || {
-        admin::issue_with(ex.store.as_ref(), &dd, &ex.directory, &body.subject, &key, password.as_deref(), &actor)
+        admin::issue_with(
+            ex.store.as_ref(),
+            &dd,
+            &ex.directory.current(),
+            &body.subject,
+            &key,
+            password.as_deref(),
+            &actor,
+        )
     })
     .await?;
     Ok((axum::http::StatusCode::CREATED, Json(out)))

@@ -37,6 +37,14 @@ pub enum ApiError {
     Internal(String),
     /// An administrative action failed (admin API).
     Admin(crate::admin::AdminError),
+    /// A directory change was refused or failed (admin API).
+    Directory(crate::store::directory::DirectoryStoreError),
+}
+
+impl From<crate::store::directory::DirectoryStoreError> for ApiError {
+    fn from(e: crate::store::directory::DirectoryStoreError) -> Self {
+        ApiError::Directory(e)
+    }
 }
 
 impl From<crate::admin::AdminError> for ApiError {
@@ -187,6 +195,7 @@ impl IntoResponse for ApiError {
                 )
             }
             ApiError::Admin(e) => admin_error(e),
+            ApiError::Directory(e) => directory_error(e),
         };
         (status, Json(body)).into_response()
     }
@@ -230,6 +239,39 @@ fn admin_error(e: crate::admin::AdminError) -> (StatusCode, serde_json::Value) {
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"error": "internal", "message": format!("the gateway failed: {message}")}),
+            )
+        }
+    }
+}
+
+/// The directory changes' statuses: what is not there 404, what is there
+/// already (or unchanged, or raced) 409, a directory that would break its
+/// rules 422 with every problem found (up to 20); the store's failure 500.
+fn directory_error(e: crate::store::directory::DirectoryStoreError) -> (StatusCode, serde_json::Value) {
+    use crate::directory::edit::EditError;
+    use crate::store::directory::DirectoryStoreError;
+    let message = e.to_string();
+    match e {
+        DirectoryStoreError::Edit(
+            EditError::UnknownUnit(_) | EditError::UnknownGroup(_) | EditError::UnknownAlias(_),
+        ) => (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": message})),
+        DirectoryStoreError::Edit(
+            EditError::UnitExists(_)
+            | EditError::GroupExists(_)
+            | EditError::Unchanged(_)
+            | EditError::NotAMember { .. },
+        )
+        | DirectoryStoreError::Busy => (StatusCode::CONFLICT, json!({"error": "conflict", "message": message})),
+        DirectoryStoreError::Edit(EditError::Invalid(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"error": "invalid_directory", "message": message,
+                   "errors": errors.iter().map(ToString::to_string).collect::<Vec<_>>()}),
+        ),
+        DirectoryStoreError::Store(_) | DirectoryStoreError::Corrupt { .. } | DirectoryStoreError::Seed { .. } => {
+            tracing::error!(error = %message, "internal error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "internal", "message": "the gateway failed; nothing was changed"}),
             )
         }
     }

@@ -9,6 +9,7 @@
 //! result mapped in one place ([`error`]).
 
 pub mod admin;
+pub mod admin_directory;
 pub mod api;
 pub mod error;
 pub mod metrics;

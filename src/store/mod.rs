@@ -13,6 +13,7 @@
 //! (`spawn_blocking`), so a slow disk never stalls the accept loop.
 
 pub mod blobs;
+pub mod directory;
 pub mod sqlite;
 
 use crate::audit::{Entry, Event, Head};
@@ -39,6 +40,8 @@ pub enum StoreError {
     NoCertificate(String),
     #[error("certificate {0} is already revoked")]
     AlreadyRevoked(String),
+    #[error("the directory changed meanwhile (version {found:?}, expected {expected:?}); try again")]
+    DirectoryChanged { expected: Option<u64>, found: Option<u64> },
 }
 
 /// A document as accepted: the received bytes, the update vanthu appended
@@ -161,6 +164,32 @@ pub enum CertChange {
     Revoke { serial: String, at: String, reason: String },
 }
 
+/// A new version of the directory.
+#[derive(Debug, Clone)]
+pub struct DirectoryWrite {
+    /// The version the change was made from (`None`: the store has no
+    /// directory yet); if another writer got there first, the commit fails
+    /// with [`StoreError::DirectoryChanged`] and changes nothing. The new
+    /// version is this one plus one (1 for the first).
+    pub expect: Option<u64>,
+    /// The whole directory, as `Directory::to_json` writes it.
+    pub document: String,
+    /// SHA-256 of `document`, lower-case hex.
+    pub sha256: String,
+    /// Who made it (as in the audit log).
+    pub actor: String,
+}
+
+/// The directory as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDirectory {
+    pub version: u64,
+    /// The whole directory (JSON).
+    pub document: String,
+    /// SHA-256 of `document`, lower-case hex.
+    pub sha256: String,
+}
+
 /// Everything one request changes, committed at once.
 #[derive(Debug, Default)]
 pub struct Change {
@@ -168,6 +197,8 @@ pub struct Change {
     pub updates: Vec<DeliveryUpdate>,
     /// Certificate registry changes (administration).
     pub certificates: Vec<CertChange>,
+    /// A new version of the directory (administration).
+    pub directory: Option<DirectoryWrite>,
     pub events: Vec<Event>,
 }
 
@@ -216,6 +247,11 @@ pub trait Store: Send + Sync + 'static {
     fn certificates(&self) -> Result<Vec<CertRecord>, StoreError>;
     /// One registered certificate by serial (lower-case hex).
     fn certificate(&self, serial: &str) -> Result<Option<CertRecord>, StoreError>;
+    /// The current directory, `None` before it was first stored.
+    fn directory(&self) -> Result<Option<StoredDirectory>, StoreError>;
+    /// The current directory's version alone: cheap enough to poll every
+    /// second, so every gateway instance on one store sees a change.
+    fn directory_version(&self) -> Result<Option<u64>, StoreError>;
 }
 
 /// Totals the metrics endpoint reports.

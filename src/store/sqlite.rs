@@ -8,8 +8,8 @@
 //! and applied in order at open (`PRAGMA user_version`).
 
 use super::{
-    CertChange, CertRecord, Change, Counts, DeliveryRecord, DocumentRecord, InboxQuery, ReceiptMaker, ReceiptRecord,
-    Store, StoreError, blobs::BlobId,
+    CertChange, CertRecord, Change, Counts, DeliveryRecord, DirectoryWrite, DocumentRecord, InboxQuery, ReceiptMaker,
+    ReceiptRecord, Store, StoreError, StoredDirectory, blobs::BlobId,
 };
 use crate::audit::{Chain, Entry, Hash, Head};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -91,6 +91,19 @@ CREATE TABLE certificates (
     issued_seq INTEGER NOT NULL
 );
 CREATE INDEX certificates_not_after ON certificates (not_after);
+"#,
+    // 3: the directory. One row per version, each the whole directory as
+    // JSON: it is checked and indexed as a whole (cycles, ambiguous names),
+    // so every reader wants all of it; a change is one insert, and an
+    // export is the stored text byte for byte.
+    r#"
+CREATE TABLE directory_versions (
+    version INTEGER NOT NULL PRIMARY KEY,
+    document TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 "#,
 ];
 
@@ -290,6 +303,37 @@ fn apply_certificate(tx: &rusqlite::Transaction<'_>, c: &CertChange) -> Result<(
     Ok(())
 }
 
+/// Directory versions kept besides the current one (older ones are
+/// deleted in the commit that adds a new one): enough to look back at
+/// recent changes, bounded however often the directory changes. What each
+/// change did stays in the audit log.
+const DIRECTORY_VERSIONS_KEPT: i64 = 50;
+
+fn directory_version_of(conn: &Connection) -> Result<Option<u64>, StoreError> {
+    let v: Option<i64> = conn.query_row("SELECT MAX(version) FROM directory_versions", [], |r| r.get(0))?;
+    v.map(|v| u64::try_from(v).map_err(|_| StoreError::Corrupt("directory version"))).transpose()
+}
+
+fn write_directory(tx: &rusqlite::Transaction<'_>, w: &DirectoryWrite) -> Result<(), StoreError> {
+    // Compare-and-set on the version: two writers that read the same
+    // version cannot both write the next one (the loser re-reads).
+    let found = directory_version_of(tx)?;
+    if found != w.expect {
+        return Err(StoreError::DirectoryChanged { expected: w.expect, found });
+    }
+    let version = w.expect.map_or(Some(1), |v| v.checked_add(1)).ok_or(StoreError::Corrupt("directory version"))?;
+    let version = i64::try_from(version).map_err(|_| StoreError::Corrupt("directory version"))?;
+    tx.execute(
+        "INSERT INTO directory_versions (version, document, sha256, actor, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![version, w.document, w.sha256, w.actor, now_text()],
+    )?;
+    tx.execute(
+        "DELETE FROM directory_versions WHERE version <= ?1",
+        params![version.saturating_sub(DIRECTORY_VERSIONS_KEPT)],
+    )?;
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn commit(&self, change: Change, receipts: ReceiptMaker<'_>) -> Result<Head, StoreError> {
         let mut conn = self.lock();
@@ -352,6 +396,9 @@ impl Store for SqliteStore {
         }
         for c in &change.certificates {
             apply_certificate(&tx, c)?;
+        }
+        if let Some(w) = &change.directory {
+            write_directory(&tx, w)?;
         }
         let mut chain = Chain::new(head_of(&tx)?);
         {
@@ -547,6 +594,29 @@ impl Store for SqliteStore {
         Ok(conn
             .query_row(&format!("SELECT {CERT_COLUMNS} FROM certificates WHERE serial = ?1"), [serial], cert_from_row)
             .optional()?)
+    }
+
+    fn directory(&self) -> Result<Option<StoredDirectory>, StoreError> {
+        let conn = self.read();
+        let row: Option<(i64, String, String)> = conn
+            .query_row(
+                "SELECT version, document, sha256 FROM directory_versions ORDER BY version DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        row.map(|(version, document, sha256)| {
+            Ok(StoredDirectory {
+                version: u64::try_from(version).map_err(|_| StoreError::Corrupt("directory version"))?,
+                document,
+                sha256,
+            })
+        })
+        .transpose()
+    }
+
+    fn directory_version(&self) -> Result<Option<u64>, StoreError> {
+        directory_version_of(&self.read())
     }
 
     fn counts(&self) -> Result<Counts, StoreError> {
