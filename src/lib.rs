@@ -55,6 +55,10 @@
 //!   certificate it issues (in the store), revocation, and the CRL re-issued
 //!   at once so the TLS layer refuses a revoked certificate at the next
 //!   handshake.
+//! - [`persons`]: signing for people — the signers whose keys vanthu
+//!   holds (remote signing with a PIN checked against an Argon2id hash,
+//!   attempts bounded and locked in the store, every attempt audited) and
+//!   deferred signing for USB tokens (prepare, the token signs, finish).
 //! - [`config`]: defaults, TOML file, `VANTHU_*` variables; [`datadir`]: the
 //!   data directory's layout and its initialisation.
 //!
@@ -74,6 +78,7 @@ pub mod envelope;
 pub mod exchange;
 pub mod http;
 pub mod pdf;
+pub mod persons;
 pub mod pki;
 pub mod sign;
 pub mod store;

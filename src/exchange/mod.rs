@@ -377,6 +377,7 @@ impl Exchange {
             document: Some((record.clone(), deliveries)),
             updates: Vec::new(),
             certificates: Vec::new(),
+            persons: Vec::new(),
             events,
         };
         match self.store.commit(change, &|_| Ok(Vec::new())) {
@@ -628,7 +629,7 @@ impl Exchange {
             Some(&doc.id),
             json!({"recipient": d.recipient, "status": code.code(), "reason": reason}),
         );
-        let change = Change { document: None, updates: vec![update], certificates: Vec::new(), events: vec![ev] };
+        let change = Change { document: None, updates: vec![update], certificates: Vec::new(), persons: Vec::new(), events: vec![ev] };
         let recipient = d.recipient.clone();
         let make = |head: &Head| -> Result<Vec<ReceiptRecord>, StoreError> {
             let content = receipt::ReceiptContent {
