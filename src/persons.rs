@@ -38,7 +38,7 @@ use crate::datadir::{DataDir, DataDirError, write_file};
 use crate::directory::{Directory, OrganId};
 use crate::pki::keys::LocalKey;
 use crate::sign::appearance::Role;
-use crate::sign::placement::{self, Placing, PlacementError};
+use crate::sign::placement::{self, PlacementError, Placing};
 use crate::sign::{self, Credentials, SignError, SignOptions};
 use crate::store::{Change, PersonChange, PersonRecord, Store, StoreError};
 use base64::Engine;
@@ -128,9 +128,7 @@ pub mod pin {
         if n > 12 && pin.len() <= MAX_LEN {
             return Ok(());
         }
-        Err(PersonError::BadPin(format!(
-            "a PIN is 4 to 12 digits, or a passphrase of 13 to {MAX_LEN} characters"
-        )))
+        Err(PersonError::BadPin(format!("a PIN is 4 to 12 digits, or a passphrase of 13 to {MAX_LEN} characters")))
     }
 
     /// The Argon2id hash of `pin` as a PHC string (salt and parameters in it).
@@ -329,12 +327,17 @@ fn of_unit(store: &dyn Store, unit: &OrganId, id: &str) -> Result<PersonRecord, 
 /// attempt is counted first, then the PIN checked. On a right PIN the
 /// caller commits [`PersonChange::ResetAttempts`] with its own audit entry;
 /// a wrong PIN or a lock is committed and audited here.
-fn attempt(store: &dyn Store, p: &PersonRecord, actor: &str, pin: &str, limit: u32, op: &str) -> Result<(), PersonError> {
+fn attempt(
+    store: &dyn Store,
+    p: &PersonRecord,
+    actor: &str,
+    pin: &str,
+    limit: u32,
+    op: &str,
+) -> Result<(), PersonError> {
     let limit = limit.max(1);
-    let reserve = Change {
-        persons: vec![PersonChange::ReserveAttempt { id: p.id.clone(), limit }],
-        ..Change::default()
-    };
+    let reserve =
+        Change { persons: vec![PersonChange::ReserveAttempt { id: p.id.clone(), limit }], ..Change::default() };
     match store.commit(reserve, &|_| Ok(Vec::new())) {
         Ok(_) => {}
         Err(StoreError::PersonLocked(_)) => {
@@ -416,9 +419,11 @@ const ROLES: &[(&str, Role)] = &[
 
 fn role(name: Option<&str>) -> Result<Role, PersonError> {
     let name = name.unwrap_or("person").trim();
-    ROLES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, r)| *r).ok_or_else(|| {
-        PersonError::BadRequest(format!("role {name:?}: one of person, organisation, attachment"))
-    })
+    ROLES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, r)| *r)
+        .ok_or_else(|| PersonError::BadRequest(format!("role {name:?}: one of person, organisation, attachment")))
 }
 
 /// The signature options for `pdf` signed with `cert`, placed by the

@@ -629,7 +629,13 @@ impl Exchange {
             Some(&doc.id),
             json!({"recipient": d.recipient, "status": code.code(), "reason": reason}),
         );
-        let change = Change { document: None, updates: vec![update], certificates: Vec::new(), persons: Vec::new(), events: vec![ev] };
+        let change = Change {
+            document: None,
+            updates: vec![update],
+            certificates: Vec::new(),
+            persons: Vec::new(),
+            events: vec![ev],
+        };
         let recipient = d.recipient.clone();
         let make = |head: &Head| -> Result<Vec<ReceiptRecord>, StoreError> {
             let content = receipt::ReceiptContent {

@@ -65,6 +65,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/documents/{id}/receipts", get(receipts))
         .merge(super::admin::routes())
+        .merge(super::signing::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Uploads are bounded part by part as they stream (see `submit`).

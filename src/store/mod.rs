@@ -197,16 +197,30 @@ pub enum PersonChange {
     /// cannot together try more than `limit` PINs: fails the change with
     /// [`StoreError::PersonLocked`] when the person is locked or has no
     /// attempt left.
-    ReserveAttempt { id: String, limit: u32 },
+    ReserveAttempt {
+        id: String,
+        limit: u32,
+    },
     /// The PIN was right: the count starts again.
-    ResetAttempts { id: String },
+    ResetAttempts {
+        id: String,
+    },
     /// The PIN was wrong: the reserved attempt stays counted, and the person
     /// is locked at `at` once `limit` attempts are spent.
-    LockIfSpent { id: String, limit: u32, at: String },
+    LockIfSpent {
+        id: String,
+        limit: u32,
+        at: String,
+    },
     /// An administrator lifts a lock (and clears the count).
-    Unlock { id: String },
+    Unlock {
+        id: String,
+    },
     /// A new PIN hash (clears the count; a lock stays).
-    SetPin { id: String, pin_hash: String },
+    SetPin {
+        id: String,
+        pin_hash: String,
+    },
 }
 
 /// Everything one request changes, committed at once.

@@ -142,7 +142,9 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         |r| r.get(0),
     )?;
     if fresh == 0 {
-        tx.execute_batch("CREATE TABLE schema_migrations (number INTEGER NOT NULL PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+        tx.execute_batch(
+            "CREATE TABLE schema_migrations (number INTEGER NOT NULL PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )?;
         for n in 1..=version {
             tx.execute("INSERT INTO schema_migrations (number, applied_at) VALUES (?1, ?2)", params![n, now_text()])?;
         }
@@ -422,14 +424,14 @@ fn apply_person(tx: &rusqlite::Transaction<'_>, c: &PersonChange) -> Result<(), 
             )?;
         }
         PersonChange::Unlock { id } => {
-            touched(
-                tx.execute("UPDATE persons SET failed_attempts = 0, locked_at = NULL WHERE id = ?1", [id])?,
-                id,
-            )?;
+            touched(tx.execute("UPDATE persons SET failed_attempts = 0, locked_at = NULL WHERE id = ?1", [id])?, id)?;
         }
         PersonChange::SetPin { id, pin_hash } => {
             touched(
-                tx.execute("UPDATE persons SET pin_hash = ?1, failed_attempts = 0 WHERE id = ?2", params![pin_hash, id])?,
+                tx.execute(
+                    "UPDATE persons SET pin_hash = ?1, failed_attempts = 0 WHERE id = ?2",
+                    params![pin_hash, id],
+                )?,
                 id,
             )?;
         }
