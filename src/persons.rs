@@ -313,11 +313,17 @@ pub fn set_pin(store: &dyn Store, id: &str, new_pin: &str, actor: &str) -> Resul
     find(store, &p.id)
 }
 
-/// The person `id` of `unit`: another unit's person is refused (403), an
-/// unknown one is not found.
-fn of_unit(store: &dyn Store, unit: &OrganId, id: &str) -> Result<PersonRecord, PersonError> {
+/// The person `id` of `unit`: another unit's person is refused (403, and
+/// the try audited as `op` by `actor`), an unknown one is not found.
+fn of_unit(store: &dyn Store, unit: &OrganId, id: &str, op: &str) -> Result<PersonRecord, PersonError> {
     let p = load(store, id)?;
     if p.unit != unit.as_str() {
+        let detail = json!({"op": op, "person": p.id, "result": "other_unit"});
+        let refused = Change {
+            events: vec![event(&format!("unit:{}", unit.as_str()), Action::Sign, detail)],
+            ..Change::default()
+        };
+        store.commit(refused, &|_| Ok(Vec::new()))?;
         return Err(PersonError::OtherUnit(p.id));
     }
     Ok(p)
@@ -383,7 +389,7 @@ pub fn change_pin(
     new_pin: &str,
     limit: u32,
 ) -> Result<(), PersonError> {
-    let p = of_unit(store, unit, id)?;
+    let p = of_unit(store, unit, id, "pin_change")?;
     pin::check(new_pin)?;
     let actor = format!("unit:{}", unit.as_str());
     attempt(store, &p, &actor, old, limit, "pin_change")?;
@@ -480,7 +486,7 @@ pub fn sign_remote(
     pdf: &[u8],
     a: &Appearance,
 ) -> Result<Vec<u8>, PersonError> {
-    let p = of_unit(ctx.store, unit, id)?;
+    let p = of_unit(ctx.store, unit, id, "sign")?;
     let cert_pem = ctx.dd.read(&ctx.dd.root.join(&p.cert_file))?;
     let cert = crate::pki::pem_or_der(&cert_pem, "CERTIFICATE", &p.cert_file)
         .map_err(|e| PersonError::BadCertificate(e.to_string()))?
