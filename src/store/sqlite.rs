@@ -129,9 +129,9 @@ CREATE INDEX persons_unit ON persons (unit, added_seq);
 /// migrations applied in order up to `user_version`: those are recorded
 /// first. `user_version` keeps the highest number applied, so an older
 /// vanthu still sees a newer schema and refuses it.
-fn migrate(conn: &Connection) -> Result<(), StoreError> {
+fn migrate(conn: &Connection, migrations: &[(i64, &str)]) -> Result<(), StoreError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let known = MIGRATIONS.iter().map(|(n, _)| *n).max().unwrap_or(0);
+    let known = migrations.iter().map(|(n, _)| *n).max().unwrap_or(0);
     if version > known {
         return Err(StoreError::SchemaTooNew { found: version, supported: known });
     }
@@ -155,10 +155,12 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         let rows = stmt.query_map([], |r| r.get(0))?;
         rows.collect::<Result<_, _>>()?
     };
-    if let Some(&unknown) = applied.iter().find(|n| !MIGRATIONS.iter().any(|(m, _)| m == *n)) {
+    if let Some(&unknown) = applied.iter().find(|n| !migrations.iter().any(|(m, _)| m == *n)) {
         return Err(StoreError::SchemaTooNew { found: unknown, supported: known });
     }
-    for (n, sql) in MIGRATIONS.iter().filter(|(n, _)| !applied.contains(n)) {
+    let mut missing: Vec<&(i64, &str)> = migrations.iter().filter(|(n, _)| !applied.contains(n)).collect();
+    missing.sort_by_key(|(n, _)| *n);
+    for (n, sql) in missing {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(sql)?;
         tx.execute("INSERT INTO schema_migrations (number, applied_at) VALUES (?1, ?2)", params![n, now_text()])?;
@@ -190,7 +192,7 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrate(&conn)?;
+        migrate(&conn, MIGRATIONS)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let r = Connection::open_with_flags(
@@ -729,4 +731,43 @@ impl Store for SqliteStore {
 /// The current time as stored (RFC 3339, UTC).
 pub fn timestamp() -> String {
     now_text()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn a_migration_number_arriving_later_is_still_applied() {
+        let conn = Connection::open_in_memory().unwrap();
+        // A database of the old runner: migrations 1 and 2, by user_version only.
+        conn.execute_batch("CREATE TABLE one (x INTEGER); CREATE TABLE two (x INTEGER); PRAGMA user_version = 2;")
+            .unwrap();
+        let with_gap: &[(i64, &str)] = &[
+            (1, "CREATE TABLE one (x INTEGER)"),
+            (2, "CREATE TABLE two (x INTEGER)"),
+            (4, "CREATE TABLE four (x INTEGER)"),
+        ];
+        migrate(&conn, with_gap).unwrap();
+        assert!(tables(&conn).contains(&"four".to_string()));
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, 4);
+        // Number 3 lands later (another branch): applied although 4 is.
+        let filled: &[(i64, &str)] = &[
+            (1, "CREATE TABLE one (x INTEGER)"),
+            (2, "CREATE TABLE two (x INTEGER)"),
+            (3, "CREATE TABLE three (x INTEGER)"),
+            (4, "CREATE TABLE four (x INTEGER)"),
+        ];
+        migrate(&conn, filled).unwrap();
+        assert!(tables(&conn).contains(&"three".to_string()));
+        migrate(&conn, filled).unwrap(); // nothing twice
+        // A database that has a migration this build does not know is refused.
+        assert!(matches!(migrate(&conn, with_gap), Err(StoreError::SchemaTooNew { found: 3, .. })));
+    }
 }
