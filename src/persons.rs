@@ -424,10 +424,10 @@ const ROLES: &[(&str, Role)] = &[
 ];
 
 fn role(name: Option<&str>) -> Result<Role, PersonError> {
-    let name = name.unwrap_or("person").trim();
+    let name = name.unwrap_or("person");
     ROLES
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .find(|(n, _)| *n == name)
         .map(|(_, r)| *r)
         .ok_or_else(|| PersonError::BadRequest(format!("role {name:?}: one of person, organisation, attachment")))
 }

@@ -203,10 +203,10 @@ fn answers(events: &str) -> Answers {
 }
 
 /// The operations of the document: the units' and the admin's.
-const OPERATIONS: usize = 14;
+const OPERATIONS: usize = 24;
 
 /// The admin operations, as schemathesis labels them.
-const ADMIN_OPERATIONS: [&str; 7] = [
+const ADMIN_OPERATIONS: [&str; 12] = [
     "GET /api/v1/admin/certificates",
     "POST /api/v1/admin/certificates",
     "GET /api/v1/admin/certificates/expiring",
@@ -214,6 +214,11 @@ const ADMIN_OPERATIONS: [&str; 7] = [
     "POST /api/v1/admin/certificates/{serial}/revoke",
     "GET /api/v1/admin/ca",
     "POST /api/v1/admin/ca/rotate",
+    "GET /api/v1/admin/persons",
+    "POST /api/v1/admin/persons",
+    "GET /api/v1/admin/persons/{id}",
+    "POST /api/v1/admin/persons/{id}/unlock",
+    "POST /api/v1/admin/persons/{id}/pin",
 ];
 
 /// Runs the contract as `unit` (or `admin`), without the operations of
