@@ -432,3 +432,26 @@ fn prepared_documents_expire_and_are_bounded_per_unit() {
     assert_eq!(r.status, 404);
     assert_eq!(prepare().status, 201);
 }
+
+#[test]
+fn uploads_have_the_intakes_limits_and_a_bad_document_costs_no_attempt() {
+    // The sample notice is 71 KB: over this limit.
+    let s = start(&[("VANTHU_MAX_DOCUMENT_BYTES", "50000")]);
+    let id = s.add_person();
+    let r = s.sign(DEPARTMENT, &id, WRONG);
+    assert_eq!((r.status, r.json()["error"].clone()), (413, json!("too_large")), "{}", s.log());
+    // Not a PDF: refused (422) before the PIN is tried.
+    let tmp = common::scratch();
+    let junk = tmp.path().join("junk.pdf");
+    std::fs::write(&junk, b"%PDF-1.7\nnot really a PDF").unwrap();
+    let doc = format!("document=@{}", junk.display());
+    let (person, pin) = (format!("person={id}"), format!("pin={WRONG}"));
+    let r = s.curl(DEPARTMENT, &["-F", &doc, "-F", &person, "-F", &pin], "/api/v1/sign");
+    assert_eq!((r.status, r.json()["error"].clone()), (422, json!("unusable_pdf")));
+    let shown = s.curl("admin", &[], &format!("/api/v1/admin/persons/{id}")).json();
+    assert_eq!(shown["failed_attempts"], 0, "no attempt spent: {shown}");
+    assert!(sign_entries(&s.audit(), &id).is_empty());
+    // A part the route does not take is refused.
+    let r = s.curl(DEPARTMENT, &["-F", &doc, "-F", &person, "-F", &pin, "-F", "color=blue"], "/api/v1/sign");
+    assert_eq!(r.status, 400);
+}

@@ -10,13 +10,17 @@
 //!
 //! Multipart uploads have the intake's limits: the PDF at most
 //! `max_document_bytes`, each chunk within `body_read_timeout_ms`; the
-//! small parts (PIN, anchor, ...) a few KB. PINs travel in request bodies
+//! small parts (PIN, anchor, ...) a few KB. The PDF streams to a temporary
+//! file in the document store as it arrives and is read into memory only
+//! under one of the intake's slots, so slow or many uploads hold disk, not
+//! memory: at most one document (and its signed copy) per slot. PINs travel in request bodies
 //! only and are never logged. Argon2 and signing run off the async runtime
 //! behind the intake's slots (one per core).
 
 use super::api::{AppState, JsonBody, Params, Unit};
 use super::error::ApiError;
 use crate::persons::{self, Appearance, NewPerson, PersonError, PersonView, Signing};
+use crate::store::blobs::BlobWriter;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -166,7 +170,8 @@ async fn change_pin(
 /// The parts of a signing request.
 #[derive(Default)]
 struct SignParts {
-    document: Option<Vec<u8>>,
+    /// The PDF, in a temporary file removed when this is dropped.
+    document: Option<BlobWriter>,
     certificate: Option<Vec<u8>>,
     person: Option<String>,
     pin: Option<String>,
@@ -201,6 +206,31 @@ async fn read_part(
     }
 }
 
+/// Streams one part into a temporary file, each chunk within `chunk_timeout`.
+async fn stream_to_disk(
+    field: &mut axum::extract::multipart::Field<'_>,
+    mut w: BlobWriter,
+    chunk_timeout: Duration,
+) -> Result<BlobWriter, ApiError> {
+    loop {
+        let chunk = tokio::time::timeout(chunk_timeout, field.chunk())
+            .await
+            .map_err(|_| ApiError::Timeout)?
+            .map_err(|e| ApiError::BadRequest(format!("malformed multipart body: {}", e.body_text())))?;
+        let Some(chunk) = chunk else { return Ok(w) };
+        w = tokio::task::block_in_place(|| w.write(&chunk).map(|()| w)).map_err(|e| match e {
+            crate::store::blobs::BlobError::TooLarge { limit } => ApiError::PayloadTooLarge(limit),
+            other => ApiError::Internal(other.to_string()),
+        })?;
+    }
+}
+
+/// The uploaded PDF, read into memory (under an intake slot).
+fn load_document(w: BlobWriter) -> Result<Vec<u8>, PersonError> {
+    let path = w.temp_path().to_path_buf();
+    std::fs::read(&path).map_err(|source| PersonError::Io { path: path.display().to_string(), source })
+}
+
 fn text(name: &str, v: Vec<u8>) -> Result<String, ApiError> {
     String::from_utf8(v).map_err(|_| ApiError::BadRequest(format!("the `{name}` part is not UTF-8 text")))
 }
@@ -218,8 +248,19 @@ async fn read_sign_parts(st: &AppState, mp: &mut Multipart, allowed: &[&str]) ->
         if !allowed.contains(&name.as_str()) {
             return Err(ApiError::BadRequest(format!("unknown part {name:?}: expected {}", allowed.join(", "))));
         }
+        if name == "document" {
+            if p.document.is_some() {
+                return Err(ApiError::BadRequest("only one `document` part is allowed".into()));
+            }
+            let w = st
+                .exchange
+                .blobs
+                .writer(st.limits.max_document_bytes)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            p.document = Some(stream_to_disk(&mut field, w, chunk_timeout).await?);
+            continue;
+        }
         let limit = match name.as_str() {
-            "document" => st.limits.max_document_bytes,
             "image" => IMAGE_PART,
             "certificate" => CHAIN_PART,
             _ => SMALL_PART,
@@ -227,7 +268,6 @@ async fn read_sign_parts(st: &AppState, mp: &mut Multipart, allowed: &[&str]) ->
         let v = read_part(&mut field, limit, chunk_timeout).await?;
         let a = &mut p.appearance;
         match name.as_str() {
-            "document" => p.document = Some(v),
             "certificate" => p.certificate = Some(v),
             "image" => a.image = Some(v),
             "person" => p.person = Some(text(&name, v)?.trim().to_string()),
@@ -293,13 +333,14 @@ async fn sign_remote(
 ) -> Result<Response, ApiError> {
     const PARTS: &[&str] = &["document", "person", "pin", "anchor", "anchor_page", "role", "reason", "image"];
     let p = parts_or_drain(&st, &mut mp, PARTS).await?;
-    let pdf = p.document.filter(|d| !d.is_empty()).ok_or_else(|| missing("document"))?;
+    let upload = p.document.filter(|d| !d.is_empty()).ok_or_else(|| missing("document"))?;
     let person = p.person.filter(|s| !s.is_empty()).ok_or_else(|| missing("person"))?;
     let pin = p.pin.ok_or_else(|| missing("pin"))?;
     let appearance = p.appearance;
     let (ex, dd, limits) = signing_ctx(&st);
     let _slot = st.intake_slots.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let signed = blocking(move || {
+        let pdf = load_document(upload)?;
         let ctx = Signing { store: ex.store.as_ref(), dd: &dd, tsa: &ex.tsa, limits: &limits };
         let tail = persons::sign_remote(&ctx, &unit, &person, &pin, &pdf, &appearance)?;
         let mut out = pdf;
@@ -317,12 +358,13 @@ async fn prepare(
 ) -> Result<Response, ApiError> {
     const PARTS: &[&str] = &["document", "certificate", "anchor", "anchor_page", "role", "reason", "image"];
     let p = parts_or_drain(&st, &mut mp, PARTS).await?;
-    let pdf = p.document.filter(|d| !d.is_empty()).ok_or_else(|| missing("document"))?;
+    let upload = p.document.filter(|d| !d.is_empty()).ok_or_else(|| missing("document"))?;
     let chain = p.certificate.filter(|c| !c.is_empty()).ok_or_else(|| missing("certificate"))?;
     let appearance = p.appearance;
     let (ex, dd, limits) = signing_ctx(&st);
     let _slot = st.intake_slots.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let out = blocking(move || {
+        let pdf = load_document(upload)?;
         let ctx = Signing { store: ex.store.as_ref(), dd: &dd, tsa: &ex.tsa, limits: &limits };
         persons::prepare(&ctx, &unit, &chain, &pdf, &appearance)
     })
