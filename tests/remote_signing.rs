@@ -316,6 +316,12 @@ fn wrong_pins_lock_the_person_until_an_admin_unlocks() {
 /// Signs `digest_hex` as a USB token would: `openssl pkeyutl -sign` with the
 /// key file, over the precomputed digest. Returns the signature, base64.
 fn token_sign(key: &Path, digest_hex: &str, dir: &Path) -> String {
+    token_sign_with(key, digest_hex, dir, &[])
+}
+
+/// [`token_sign`] with extra `pkeyutl` options (an RSA token signs the
+/// digest wrapped in its DigestInfo: `-pkeyopt digest:sha256`).
+fn token_sign_with(key: &Path, digest_hex: &str, dir: &Path, extra: &[&str]) -> String {
     let digest: Vec<u8> =
         (0..digest_hex.len()).step_by(2).map(|i| u8::from_str_radix(&digest_hex[i..i + 2], 16).unwrap()).collect();
     let (inp, out) = (dir.join("digest.bin"), dir.join("sig.bin"));
@@ -327,7 +333,8 @@ fn token_sign(key: &Path, digest_hex: &str, dir: &Path) -> String {
             .arg("-in")
             .arg(&inp)
             .arg("-out")
-            .arg(&out),
+            .arg(&out)
+            .args(extra),
     );
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(std::fs::read(&out).unwrap())
@@ -454,4 +461,36 @@ fn uploads_have_the_intakes_limits_and_a_bad_document_costs_no_attempt() {
     // A part the route does not take is refused.
     let r = s.curl(DEPARTMENT, &["-F", &doc, "-F", &person, "-F", &pin, "-F", "color=blue"], "/api/v1/sign");
     assert_eq!(r.status, 400);
+}
+
+#[test]
+fn deferred_signing_with_an_rsa_token() {
+    let s = start(&[]);
+    let tmp = common::scratch();
+    let r = s.post_json(
+        "admin",
+        "/api/v1/admin/certificates",
+        &json!({"kind": "person", "name": "Hồ Tấn Minh", "position": "Chánh Văn phòng", "unit": DEPARTMENT,
+                "key_type": "rsa2048"}),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let issued = r.json();
+    let (cert, key) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
+    std::fs::write(&cert, issued["certificate_pem"].as_str().unwrap()).unwrap();
+    std::fs::write(&key, issued["private_key_pem"].as_str().unwrap()).unwrap();
+    let doc = format!("document=@{}", sample_pdf().display());
+    let c = format!("certificate=@{}", cert.display());
+    let r = s.curl(DEPARTMENT, &["-F", &doc, "-F", &c], "/api/v1/sign/prepare");
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    assert_eq!(p["digest_algorithm"], "sha256");
+    let sig = token_sign_with(&key, p["digest"].as_str().unwrap(), tmp.path(), &["-pkeyopt", "digest:sha256"]);
+    let id = p["id"].as_str().unwrap();
+    let r = s.post_json(DEPARTMENT, &format!("/api/v1/sign/{id}/finish"), &json!({"signature": sig}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let signed = tmp.path().join("rsa-signed.pdf");
+    std::fs::write(&signed, &r.body).unwrap();
+    let v = pyhanko(&signed, &s.data.join("pki/ca.cert.pem"));
+    assert_eq!(v["signatures"][0]["bottom_line"], true, "pyHanko accepts: {v}");
+    assert_eq!(v["signatures"][0]["timestamp_valid"], true, "{v}");
 }
