@@ -62,6 +62,10 @@
 //!   handshake; PKCS#12 output of issued keys ([`pki::pkcs12`]) and the
 //!   crash-safe re-sealing of held keys under a new master secret
 //!   ([`admin::keys`]).
+//! - [`persons`]: signing for people — the signers whose keys vanthu
+//!   holds (remote signing with a PIN checked against an Argon2id hash,
+//!   attempts bounded and locked in the store, every attempt audited) and
+//!   deferred signing for USB tokens (prepare, the token signs, finish).
 //! - [`config`]: defaults, TOML file, `VANTHU_*` variables; [`datadir`]: the
 //!   data directory's layout and its initialisation.
 //!
@@ -81,6 +85,7 @@ pub mod envelope;
 pub mod exchange;
 pub mod http;
 pub mod pdf;
+pub mod persons;
 pub mod pki;
 pub mod sign;
 pub mod store;

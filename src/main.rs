@@ -112,6 +112,11 @@ enum Command {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// People whose signing keys vanthu holds (remote signing with a PIN).
+    Person {
+        #[command(subcommand)]
+        cmd: PersonCmd,
+    },
     /// The directory of units and groups the gateway routes by.
     Directory {
         #[command(subcommand)]
@@ -233,6 +238,54 @@ enum CertCmd {
         /// JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PersonCmd {
+    /// Add a person: issues their signing certificate (nonRepudiation +
+    /// digitalSignature) with a key vanthu generates and seals, and sets their PIN.
+    Add {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// The organ id of the person's unit.
+        #[arg(long, value_name = "ORGAN_ID")]
+        unit: String,
+        /// Full name, as signed (e.g. "Hồ Tấn Minh").
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// Position (e.g. "Chánh Văn phòng").
+        #[arg(long, value_name = "TEXT")]
+        position: String,
+        /// File holding the PIN (4-12 digits, or a passphrase of 13+ characters;
+        /// one trailing newline is ignored). Never on the command line.
+        #[arg(long, value_name = "FILE")]
+        pin_file: PathBuf,
+    },
+    /// List the persons (of one unit with --unit): id, unit, lock state, name.
+    List {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(long, value_name = "ORGAN_ID")]
+        unit: Option<String>,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lift a lock left by too many wrong PINs.
+    Unlock {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// The person's id (as `person list` prints it).
+        id: String,
+    },
+    /// Set a new PIN (the person forgot theirs); clears the wrong-PIN count.
+    SetPin {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        pin_file: PathBuf,
     },
 }
 
@@ -603,6 +656,7 @@ fn main() -> ExitCode {
         Command::Ca { cmd: CaCmd::Rotate { gw } } => run_ca_rotate(&gw),
         Command::Audit { cmd: AuditCmd::Verify { gw } } => run_audit_verify(&gw),
         Command::Keys { cmd: KeysCmd::Rekey { gw, new_master_key_file } } => run_keys_rekey(&gw, &new_master_key_file),
+        Command::Person { cmd } => run_person(cmd),
         Command::Directory { cmd: DirectoryCmd::List { gw, json } } => run_directory_list(&gw, json),
         Command::Directory { cmd: DirectoryCmd::Generate { out } } => run_directory_generate(&out),
         Command::Directory { cmd: DirectoryCmd::Export { gw, out } } => run_directory_export(&gw, out.as_deref()),
@@ -1450,6 +1504,71 @@ fn directory_store(
     let (version, dir) =
         vanthu::store::directory::ensure(&store, &cfg.directory_path()).map_err(|e| format!("directory: {e}"))?;
     Ok((cfg, store, version, dir))
+}
+
+/// A PIN from a file: one trailing newline is not part of it.
+fn read_pin(path: &Path) -> Result<String, String> {
+    let text = String::from_utf8(read(path)?).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
+    let pin = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
+    Ok(pin.to_string())
+}
+
+fn print_person(p: &vanthu::persons::PersonView) {
+    println!(
+        "{}\t{}\t{}\t{} wrong PIN(s)\t{}, {}\tcertificate {}",
+        p.id,
+        p.unit,
+        if p.locked { "LOCKED" } else { "usable" },
+        p.failed_attempts,
+        p.name,
+        p.position,
+        p.certificate_serial
+    );
+}
+
+fn run_person(cmd: PersonCmd) -> Result<i32, String> {
+    use vanthu::persons;
+    match cmd {
+        PersonCmd::Add { gw, unit, name, position, pin_file } => {
+            let cfg = gateway_config(&gw)?;
+            let dd = vanthu::datadir::DataDir::new(&cfg.data);
+            let pin = read_pin(&pin_file)?;
+            let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+            let (_, directory) = vanthu::store::directory::ensure(&store, &cfg.directory_path())
+                .map_err(|e| format!("directory: {e}"))?;
+            let new = persons::NewPerson { unit, name, position };
+            let p = persons::add(&store, &dd, &directory, &new, &pin, CLI_ACTOR).map_err(|e| e.to_string())?;
+            println!(
+                "added person {} ({}, {}) of {}, certificate {}",
+                p.id, p.name, p.position, p.unit, p.certificate_serial
+            );
+        }
+        PersonCmd::List { gw, unit, json } => {
+            let cfg = gateway_config(&gw)?;
+            let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+            let list = persons::list(&store, unit.as_deref()).map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?);
+            } else {
+                list.iter().for_each(print_person);
+                println!("{} person(s)", list.len());
+            }
+        }
+        PersonCmd::Unlock { gw, id } => {
+            let cfg = gateway_config(&gw)?;
+            let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+            let p = persons::unlock(&store, &id, CLI_ACTOR).map_err(|e| e.to_string())?;
+            print_person(&p);
+        }
+        PersonCmd::SetPin { gw, id, pin_file } => {
+            let cfg = gateway_config(&gw)?;
+            let pin = read_pin(&pin_file)?;
+            let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+            let p = persons::set_pin(&store, &id, &pin, CLI_ACTOR).map_err(|e| e.to_string())?;
+            print_person(&p);
+        }
+    }
+    Ok(exit_code::VALID)
 }
 
 fn run_directory_list(gw: &GatewayArgs, json: bool) -> Result<i32, String> {

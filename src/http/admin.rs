@@ -55,7 +55,10 @@ const ADMIN_BODY_LIMIT: usize = 64 * 1024;
 /// races a client still sending. Over HTTP/2 an answer before the body
 /// ends resets the stream, and curl then reports a framing error instead of
 /// the answer.
-async fn read_body_first(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+pub(super) async fn read_body_first(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     use http_body_util::BodyExt;
     let (parts, body) = req.into_parts();

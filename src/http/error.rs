@@ -39,11 +39,19 @@ pub enum ApiError {
     Admin(crate::admin::AdminError),
     /// A directory change was refused or failed (admin API).
     Directory(crate::store::directory::DirectoryStoreError),
+    /// Signing for people (remote signing, PINs, deferred signing).
+    Person(crate::persons::PersonError),
 }
 
 impl From<crate::store::directory::DirectoryStoreError> for ApiError {
     fn from(e: crate::store::directory::DirectoryStoreError) -> Self {
         ApiError::Directory(e)
+    }
+}
+
+impl From<crate::persons::PersonError> for ApiError {
+    fn from(e: crate::persons::PersonError) -> Self {
+        ApiError::Person(e)
     }
 }
 
@@ -196,6 +204,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::Admin(e) => admin_error(e),
             ApiError::Directory(e) => directory_error(e),
+            ApiError::Person(e) => person_error(e),
         };
         (status, Json(body)).into_response()
     }
@@ -272,6 +281,61 @@ fn directory_error(e: crate::store::directory::DirectoryStoreError) -> (StatusCo
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"error": "internal", "message": "the gateway failed; nothing was changed"}),
+            )
+        }
+    }
+}
+
+/// Signing for people: the caller's mistakes say so; a locked person is
+/// 423 Locked (the PIN is not even tried), a wrong PIN 403 with the
+/// attempts left; the rest is the gateway's failure.
+fn person_error(e: crate::persons::PersonError) -> (StatusCode, serde_json::Value) {
+    use crate::persons::PersonError as P;
+    use crate::sign::SignError as S;
+    let message = e.to_string();
+    match e {
+        P::NotFound(_) => (StatusCode::NOT_FOUND, json!({"error": "person_not_found", "message": message})),
+        P::OtherUnit(_) => (StatusCode::FORBIDDEN, json!({"error": "person_of_another_unit", "message": message})),
+        P::Locked(_) => (StatusCode::LOCKED, json!({"error": "person_locked", "message": message})),
+        P::WrongPin { remaining } => {
+            (StatusCode::FORBIDDEN, json!({"error": "wrong_pin", "message": message, "attempts_left": remaining}))
+        }
+        P::BadPin(_) => (StatusCode::BAD_REQUEST, json!({"error": "bad_pin", "message": message})),
+        P::BadRequest(_) | P::UnknownUnit(_) => {
+            (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": message}))
+        }
+        P::PreparedNotFound(_) => (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": message})),
+        P::AlreadyFinished(_) => (StatusCode::CONFLICT, json!({"error": "already_finished", "message": message})),
+        P::TooManyPrepared(_) => {
+            (StatusCode::TOO_MANY_REQUESTS, json!({"error": "too_many_prepared", "message": message}))
+        }
+        P::Sign(S::BadExternalSignature(_)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "bad_signature", "message": message}))
+        }
+        P::BadCertificate(_)
+        | P::Sign(
+            S::Certificate(_) | S::CertificateExpired(_) | S::CertificateNotYetValid(_) | S::Usage(_) | S::KeyMismatch,
+        ) => (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "bad_certificate", "message": message})),
+        P::Placement(crate::sign::placement::PlacementError::Pdf(_)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "unusable_pdf", "message": message}))
+        }
+        P::Placement(_) | P::CoversText { .. } | P::Sign(S::Appearance(_) | S::NoSuchPage(_)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "no_place", "message": message}))
+        }
+        P::Sign(
+            S::Pdf(_) | S::Damaged(_) | S::NoCatalog | S::FieldAlreadySigned(_) | S::CertifyNotFirst | S::NotPrepared,
+        ) => (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "unusable_pdf", "message": message})),
+        P::Admin(e) => admin_error(e),
+        P::Sign(S::Key(_) | S::Tsa(_) | S::PlaceholderTooSmall(..))
+        | P::Store(_)
+        | P::DataDir(_)
+        | P::Io { .. }
+        | P::Hash(_)
+        | P::Key(_) => {
+            tracing::error!(error = %message, "internal error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "internal", "message": "the gateway failed; nothing was signed"}),
             )
         }
     }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod run;
+pub mod signing;
 pub mod tls;
 
 use crate::pki::ca::Identity;
