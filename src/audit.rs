@@ -63,13 +63,16 @@ pub enum Action {
     Recall,
     /// An administrator changed something (units, certificates, keys).
     Admin,
+    /// A person's signature by vanthu with their held key: every attempt,
+    /// signed or refused (wrong PIN, locked), without the PIN.
+    Sign,
     /// vanthu itself did something on its own (start, initialisation).
     System,
 }
 
 impl Action {
     /// Every action, in declaration order (the table the names come from).
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::Submit,
         Action::Verify,
         Action::Seal,
@@ -79,6 +82,7 @@ impl Action {
         Action::Recall,
         Action::Admin,
         Action::System,
+        Action::Sign,
     ];
 
     /// The stored (and hashed) name.
@@ -93,6 +97,7 @@ impl Action {
             Action::Recall => "recall",
             Action::Admin => "admin",
             Action::System => "system",
+            Action::Sign => "sign",
         }
     }
 }

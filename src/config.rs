@@ -38,6 +38,14 @@ pub struct Limits {
     pub max_connections: usize,
     /// Largest page of an inbox or outbox listing.
     pub max_page: u32,
+    /// Wrong PINs in a row after which a person whose key vanthu holds is
+    /// locked until an administrator unlocks them.
+    pub max_pin_attempts: u32,
+    /// How long a document prepared for a token signature waits for its
+    /// signature, seconds.
+    pub prepared_ttl_secs: u64,
+    /// Most documents one unit may have waiting for a token signature.
+    pub max_prepared_per_unit: u32,
 }
 
 impl Default for Limits {
@@ -51,6 +59,9 @@ impl Default for Limits {
             body_read_timeout_ms: 30_000,
             max_connections: 1024,
             max_page: 500,
+            max_pin_attempts: 5,
+            prepared_ttl_secs: 900,
+            max_prepared_per_unit: 20,
         }
     }
 }
@@ -171,6 +182,7 @@ impl Config {
             ("VANTHU_HANDSHAKE_TIMEOUT_MS", &mut l.handshake_timeout_ms),
             ("VANTHU_HEADER_READ_TIMEOUT_MS", &mut l.header_read_timeout_ms),
             ("VANTHU_BODY_READ_TIMEOUT_MS", &mut l.body_read_timeout_ms),
+            ("VANTHU_PREPARED_TTL_SECS", &mut l.prepared_ttl_secs),
         ] {
             if let Some(v) = get(name) {
                 *slot = num(name, &v)?;
@@ -178,6 +190,14 @@ impl Config {
         }
         if let Some(v) = get("VANTHU_MAX_ATTACHMENTS") {
             l.max_attachments = num("VANTHU_MAX_ATTACHMENTS", &v)?;
+        }
+        for (name, slot) in [
+            ("VANTHU_MAX_PIN_ATTEMPTS", &mut l.max_pin_attempts),
+            ("VANTHU_MAX_PREPARED_PER_UNIT", &mut l.max_prepared_per_unit),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = num(name, &v)?;
+            }
         }
         if let Some(v) = get("VANTHU_MAX_CONNECTIONS") {
             l.max_connections = num("VANTHU_MAX_CONNECTIONS", &v)?;

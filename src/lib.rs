@@ -12,7 +12,9 @@
 //!   time is written for people ([`asn1::time`]).
 //! - [`pki`]: certificates. Parsing, the trust store, path building with a
 //!   budget, validity, CRLs, [`pki::algorithms`] — the one table of
-//!   algorithms and key sizes the crate accepts — and [`pki::ca`], the
+//!   algorithms and key sizes the crate accepts — [`pki::policy`], the one
+//!   table of what a certificate must allow for each use (shared by signing
+//!   and verification), and [`pki::ca`], the
 //!   internal CA and the one place a client certificate's identity is read;
 //!   [`pki::keystore`] seals the private keys vanthu holds under the master
 //!   secret.
@@ -43,12 +45,15 @@
 //!   the resolution of a notice's "Nơi nhận" lines to units (case,
 //!   diacritics and the abbreviations of real recipient blocks ignored; the
 //!   archive copy never routed; merged units followed to their successor).
-//!   [`directory::sample::hcmc`] is a sample at Ho Chi Minh City's scale.
+//!   [`directory::sample::hcmc`] is a sample at Ho Chi Minh City's scale;
+//!   [`directory::edit`] is an administrator's change, checked whole, and
+//!   [`directory::live`] the version a running server routes by.
 //! - [`exchange`]: intake → verification → organisation seal → routing →
 //!   delivery → statuses ([`exchange::status`], one transition table) →
 //!   signed receipts ([`exchange::receipt`], detached CMS over canonical JSON).
 //! - [`store`]: the storage trait the exchange talks to, its SQLite backend,
-//!   and the content-addressed document store on disk.
+//!   and the content-addressed document store on disk; [`store::directory`]
+//!   keeps the directory as versions, each change with its audit entry.
 //! - [`audit`]: the hash-chained, append-only audit log of every event,
 //!   and its verification (an edited, deleted or reordered entry, or a log
 //!   truncated before a head recorded in a receipt).
@@ -65,6 +70,10 @@
 //!   handshake; PKCS#12 output of issued keys ([`pki::pkcs12`]) and the
 //!   crash-safe re-sealing of held keys under a new master secret
 //!   ([`admin::keys`]).
+//! - [`persons`]: signing for people — the signers whose keys vanthu
+//!   holds (remote signing with a PIN checked against an Argon2id hash,
+//!   attempts bounded and locked in the store, every attempt audited) and
+//!   deferred signing for USB tokens (prepare, the token signs, finish).
 //! - [`config`]: defaults, TOML file, `VANTHU_*` variables; [`datadir`]: the
 //!   data directory's layout and its initialisation.
 //!
@@ -88,6 +97,7 @@ pub mod envelope;
 pub mod exchange;
 pub mod http;
 pub mod pdf;
+pub mod persons;
 pub mod pki;
 pub mod sign;
 pub mod store;

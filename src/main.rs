@@ -13,6 +13,7 @@ use vanthu::exit_code;
 use vanthu::pki::TrustStore;
 use vanthu::pki::crl::CrlSet;
 use vanthu::pki::keys::LocalKey;
+use vanthu::pki::policy::RevocationPolicy;
 use vanthu::sign::appearance::{self, Role};
 use vanthu::sign::placement::{self, Placed, PlacementError, Placing};
 use vanthu::sign::{self, Credentials, SignError, SignOptions};
@@ -39,6 +40,11 @@ enum Command {
         /// Validation time, RFC 3339 (default: now).
         #[arg(long = "at", value_name = "RFC3339")]
         at: Option<String>,
+        /// Without current revocation data: soft passes with a warning, hard
+        /// makes the signature INDETERMINATE (TRY_LATER or
+        /// REVOCATION_OUT_OF_BOUNDS_NO_POE).
+        #[arg(long, value_name = "soft|hard", default_value = "soft")]
+        revocation: RevocationPolicy,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -105,6 +111,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         cmd: AuditCmd,
+    },
+    /// People whose signing keys vanthu holds (remote signing with a PIN).
+    Person {
+        #[command(subcommand)]
+        cmd: PersonCmd,
     },
     /// The directory of units and groups the gateway routes by.
     Directory {
@@ -231,6 +242,54 @@ enum CertCmd {
 }
 
 #[derive(Subcommand)]
+enum PersonCmd {
+    /// Add a person: issues their signing certificate (nonRepudiation +
+    /// digitalSignature) with a key vanthu generates and seals, and sets their PIN.
+    Add {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// The organ id of the person's unit.
+        #[arg(long, value_name = "ORGAN_ID")]
+        unit: String,
+        /// Full name, as signed (e.g. "Hồ Tấn Minh").
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// Position (e.g. "Chánh Văn phòng").
+        #[arg(long, value_name = "TEXT")]
+        position: String,
+        /// File holding the PIN (4-12 digits, or a passphrase of 13+ characters;
+        /// one trailing newline is ignored). Never on the command line.
+        #[arg(long, value_name = "FILE")]
+        pin_file: PathBuf,
+    },
+    /// List the persons (of one unit with --unit): id, unit, lock state, name.
+    List {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(long, value_name = "ORGAN_ID")]
+        unit: Option<String>,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lift a lock left by too many wrong PINs.
+    Unlock {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// The person's id (as `person list` prints it).
+        id: String,
+    },
+    /// Set a new PIN (the person forgot theirs); clears the wrong-PIN count.
+    SetPin {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        pin_file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum CaCmd {
     /// The current CA and the earlier ones still trusted: subject, serial, validity,
     /// SHA-256 fingerprint, CRL number, certificates issued.
@@ -288,6 +347,131 @@ enum DirectoryCmd {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Write the directory in force as one JSON file (stdout without --out).
+    Export {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Replace the whole directory by a JSON file: checked whole first, then in
+    /// force as one new version, or refused with the problems found (nothing changes).
+    Import {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// The directory file (as `export` writes it).
+        file: PathBuf,
+    },
+    /// Add a unit.
+    AddUnit {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// Its organ id (QĐ 20/2020, e.g. 001.20.12.H29).
+        #[arg(long, value_name = "ORGAN_ID")]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// department, division, high_school, primary_school, ... (see README).
+        #[arg(long, value_parser = parse_kind)]
+        kind: vanthu::directory::UnitKind,
+        /// The unit it reports to.
+        #[arg(long, value_name = "ORGAN_ID")]
+        parent: Option<String>,
+    },
+    /// Change a unit's name, kind or parent.
+    UpdateUnit {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(value_name = "ORGAN_ID")]
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_parser = parse_kind)]
+        kind: Option<vanthu::directory::UnitKind>,
+        #[arg(long, value_name = "ORGAN_ID", conflicts_with = "no_parent")]
+        parent: Option<String>,
+        /// Remove the unit's parent.
+        #[arg(long)]
+        no_parent: bool,
+    },
+    /// Deactivate a unit: it receives nothing new and its certificates get 403
+    /// (a running server sees it within a second).
+    Deactivate {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(value_name = "ORGAN_ID")]
+        id: String,
+        /// Also revoke the unit's client certificates (final).
+        #[arg(long)]
+        revoke: bool,
+        /// Revocation reason with --revoke.
+        #[arg(long, default_value = "cessationOfOperation", requires = "revoke")]
+        reason: String,
+    },
+    /// Reactivate a unit.
+    Activate {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(value_name = "ORGAN_ID")]
+        id: String,
+    },
+    /// Add a group of units and groups.
+    AddGroup {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// Its id: lower-case letters, digits, hyphens (e.g. thpt-cong-lap).
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// A member (organ id or group id); repeatable.
+        #[arg(long = "member", value_name = "ID")]
+        members: Vec<String>,
+    },
+    /// Change a group's name or members.
+    UpdateGroup {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(value_name = "GROUP_ID")]
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Add a member; repeatable.
+        #[arg(long = "add", value_name = "ID")]
+        add: Vec<String>,
+        /// Remove a member; repeatable.
+        #[arg(long = "remove", value_name = "ID")]
+        remove: Vec<String>,
+    },
+    /// Remove a group (refused while another group or an alias names it).
+    RemoveGroup {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(value_name = "GROUP_ID")]
+        id: String,
+    },
+    /// Add an alias: a phrase of "Nơi nhận" lines and the units or groups it names.
+    AddAlias {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(long)]
+        text: String,
+        /// A target (organ id or group id); repeatable.
+        #[arg(long = "target", value_name = "ID", required = true)]
+        targets: Vec<String>,
+    },
+    /// Remove the alias with exactly this text.
+    RemoveAlias {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(long)]
+        text: String,
+    },
+}
+
+fn parse_kind(s: &str) -> Result<vanthu::directory::UnitKind, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("{s:?} is not a unit kind (department, division, high_school, primary_school, ...)"))
 }
 
 #[derive(Args)]
@@ -438,7 +622,9 @@ fn main() -> ExitCode {
         Err(e) => return argument_error(&e),
     };
     let result = match cli.command {
-        Command::Verify { trust, crl, at, json, file } => run_verify(&trust, &crl, at.as_deref(), json, &file),
+        Command::Verify { trust, crl, at, revocation, json, file } => {
+            run_verify(&trust, &crl, at.as_deref(), revocation, json, &file)
+        }
         Command::Sign { step: Some(step), .. } => run_sign_step(*step),
         Command::Sign { step: None, args } => run_sign(*args),
         Command::Demo { dev, out } => run_demo(dev.as_deref(), &out),
@@ -473,8 +659,13 @@ fn main() -> ExitCode {
         Command::Ca { cmd: CaCmd::Rotate { gw } } => run_ca_rotate(&gw),
         Command::Audit { cmd: AuditCmd::Verify { gw } } => run_audit_verify(&gw),
         Command::Keys { cmd: KeysCmd::Rekey { gw, new_master_key_file } } => run_keys_rekey(&gw, &new_master_key_file),
+        Command::Person { cmd } => run_person(cmd),
         Command::Directory { cmd: DirectoryCmd::List { gw, json } } => run_directory_list(&gw, json),
         Command::Directory { cmd: DirectoryCmd::Generate { out } } => run_directory_generate(&out),
+        Command::Directory { cmd: DirectoryCmd::Export { gw, out } } => run_directory_export(&gw, out.as_deref()),
+        Command::Directory { cmd } => {
+            directory_edit(cmd).and_then(|(gw, edit, revoke)| run_directory_edit(&gw, &edit, revoke))
+        }
         Command::Inspect { json, file } => run_inspect(json, &file),
     };
     match result {
@@ -576,8 +767,15 @@ fn options(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>) -> Result<Optio
     Ok(opts)
 }
 
-fn run_verify(trust: &[PathBuf], crl: &[PathBuf], at: Option<&str>, json: bool, file: &Path) -> Result<i32, String> {
-    print_report(file, &options(trust, crl, at)?, json)
+fn run_verify(
+    trust: &[PathBuf],
+    crl: &[PathBuf],
+    at: Option<&str>,
+    revocation: RevocationPolicy,
+    json: bool,
+    file: &Path,
+) -> Result<i32, String> {
+    print_report(file, &options(trust, crl, at)?.with_revocation(revocation), json)
 }
 
 /// Verifies `file` and prints the report; the exit code says whether it passed.
@@ -696,7 +894,7 @@ impl SignFiles<'_> {
             | SignError::CertificateExpired(_)
             | SignError::CertificateNotYetValid(_)
             | SignError::CertificateKey(_)
-            | SignError::KeyUsage => Some(self.cert),
+            | SignError::Usage(_) => Some(self.cert),
             SignError::BadExternalSignature(_) => self.signature,
             // About the TSA (its URL or key, named by its own message) or the
             // visible signature's options; the image is checked when read.
@@ -1055,6 +1253,9 @@ fn print_init(cfg: &vanthu::config::Config, s: &vanthu::datadir::InitSummary) {
 fn run_init(gw: &GatewayArgs) -> Result<i32, String> {
     let cfg = gateway_config(gw)?;
     let s = vanthu::admin::init(&cfg).map_err(|e| e.to_string())?;
+    // The directory lives in the store, seeded from the file init wrote.
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    vanthu::store::directory::ensure(&store, &cfg.directory_path()).map_err(|e| format!("directory: {e}"))?;
     print_init(&cfg, &s);
     Ok(exit_code::VALID)
 }
@@ -1151,8 +1352,6 @@ fn run_cert_issue(
     let cfg = gateway_config(gw)?;
     let p12_password = p12.as_ref().map(P12Out::password).transpose()?;
     let dd = vanthu::datadir::DataDir::new(&cfg.data);
-    let directory = vanthu::directory::Directory::from_json(&read(&cfg.directory_path())?)
-        .map_err(|e| format!("{}: {e}", cfg.directory_path().display()))?;
     let key = match csr {
         Some(p) => vanthu::admin::KeySource::Csr(String::from_utf8_lossy(&read(&p)?).into_owned()),
         None => vanthu::admin::KeySource::Generate(
@@ -1160,6 +1359,8 @@ fn run_cert_issue(
         ),
     };
     let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let (_, directory) =
+        vanthu::store::directory::ensure(&store, &cfg.directory_path()).map_err(|e| format!("directory: {e}"))?;
     let issued = vanthu::admin::issue_with(&store, &dd, &directory, &subject, &key, p12_password.as_deref(), CLI_ACTOR)
         .map_err(|e| e.to_string())?;
     let write = |name: &str, data: &str, secret: bool| {
@@ -1299,10 +1500,96 @@ fn run_cert_list(gw: &GatewayArgs, days: Option<u32>, json: bool) -> Result<i32,
     Ok(exit_code::VALID)
 }
 
+/// The store of the data directory and the directory in force (seeded
+/// from the directory file, or the sample, on first use).
+fn directory_store(
+    gw: &GatewayArgs,
+) -> Result<(vanthu::config::Config, vanthu::store::sqlite::SqliteStore, u64, vanthu::directory::Directory), String> {
+    let cfg = gateway_config(gw)?;
+    let db = cfg.database_path().map_err(|e| e.to_string())?;
+    if !db.is_file() {
+        return Err(format!("{}: no database (run `vanthu init --data {}` first)", db.display(), cfg.data.display()));
+    }
+    let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+    let (version, dir) =
+        vanthu::store::directory::ensure(&store, &cfg.directory_path()).map_err(|e| format!("directory: {e}"))?;
+    Ok((cfg, store, version, dir))
+}
+
+/// A PIN from a file: one trailing newline is not part of it.
+fn read_pin(path: &Path) -> Result<String, String> {
+    let text = String::from_utf8(read(path)?).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
+    let pin = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
+    Ok(pin.to_string())
+}
+
+fn print_person(p: &vanthu::persons::PersonView) {
+    println!(
+        "{}\t{}\t{}\t{} wrong PIN(s)\t{}, {}\tcertificate {}",
+        p.id,
+        p.unit,
+        if p.locked { "LOCKED" } else { "usable" },
+        p.failed_attempts,
+        p.name,
+        p.position,
+        p.certificate_serial
+    );
+}
+
+fn run_person(cmd: PersonCmd) -> Result<i32, String> {
+    use vanthu::persons;
+    match cmd {
+        PersonCmd::Add { gw, unit, name, position, pin_file } => {
+            let cfg = gateway_config(&gw)?;
+            let dd = vanthu::datadir::DataDir::new(&cfg.data);
+            let pin = read_pin(&pin_file)?;
+            let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+            let (_, directory) = vanthu::store::directory::ensure(&store, &cfg.directory_path())
+                .map_err(|e| format!("directory: {e}"))?;
+            let new = persons::NewPerson { unit, name, position };
+            let p = persons::add(&store, &dd, &directory, &new, &pin, CLI_ACTOR).map_err(|e| e.to_string())?;
+            println!(
+                "added person {} ({}, {}) of {}, certificate {}",
+                p.id, p.name, p.position, p.unit, p.certificate_serial
+            );
+        }
+        PersonCmd::List { gw, unit, json } => {
+            let cfg = gateway_config(&gw)?;
+            let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+            let list = persons::list(&store, unit.as_deref()).map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?);
+            } else {
+                list.iter().for_each(print_person);
+                println!("{} person(s)", list.len());
+            }
+        }
+        PersonCmd::Unlock { gw, id } => {
+            let cfg = gateway_config(&gw)?;
+            let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+            let p = persons::unlock(&store, &id, CLI_ACTOR).map_err(|e| e.to_string())?;
+            print_person(&p);
+        }
+        PersonCmd::SetPin { gw, id, pin_file } => {
+            let cfg = gateway_config(&gw)?;
+            let pin = read_pin(&pin_file)?;
+            let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+            let p = persons::set_pin(&store, &id, &pin, CLI_ACTOR).map_err(|e| e.to_string())?;
+            print_person(&p);
+        }
+    }
+    Ok(exit_code::VALID)
+}
+
 fn run_directory_list(gw: &GatewayArgs, json: bool) -> Result<i32, String> {
     let cfg = gateway_config(gw)?;
-    let path = cfg.directory_path();
-    let dir = if path.is_file() {
+    let db = cfg.database_path().map_err(|e| e.to_string())?;
+    // Before `init` there is no store: list what the first start would
+    // seed it with (the directory file, else the sample), creating nothing.
+    let dir = if db.is_file() {
+        directory_store(gw)?.3
+    } else if cfg.directory_path().is_file() {
+        let path = cfg.directory_path();
         vanthu::directory::Directory::from_json(&read(&path)?).map_err(|e| format!("{}: {e}", path.display()))?
     } else {
         vanthu::directory::sample::hcmc()
@@ -1327,6 +1614,143 @@ fn run_directory_generate(out: &Path) -> Result<i32, String> {
     let bytes = dir.to_json().map_err(|e| e.to_string())?;
     write_atomically(out, &[&bytes])?;
     println!("wrote {} ({} units, {} groups)", out.display(), dir.units().len(), dir.groups().len());
+    Ok(exit_code::VALID)
+}
+
+fn run_directory_export(gw: &GatewayArgs, out: Option<&Path>) -> Result<i32, String> {
+    let (_, store, _, _) = directory_store(gw)?;
+    let found =
+        vanthu::store::directory::export(&store).map_err(|e| e.to_string())?.ok_or("the store has no directory")?;
+    match out {
+        Some(p) => {
+            write_atomically(p, &[found.document.as_bytes()])?;
+            eprintln!("wrote {} (directory version {})", p.display(), found.version);
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(found.document.as_bytes()).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(exit_code::VALID)
+}
+
+/// The audit log's actor for the directory verbs: `cli:<user>`, the
+/// account that ran them (whoever holds the data directory is an
+/// administrator; the name says which one).
+fn cli_actor() -> String {
+    let user = ["USER", "LOGNAME", "USERNAME"].iter().find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
+    format!("cli:{}", user.unwrap_or_else(process_uid))
+}
+
+/// `uid<n>` when no user name is in the environment (a service account).
+fn process_uid() -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(m) = std::fs::metadata("/proc/self") {
+            return format!("uid{}", m.uid());
+        }
+    }
+    "unknown".into()
+}
+
+fn member(s: &str) -> Result<vanthu::directory::Member, String> {
+    vanthu::directory::Member::parse(s).map_err(|e| e.to_string())
+}
+
+fn organ(s: &str) -> Result<vanthu::directory::OrganId, String> {
+    vanthu::directory::OrganId::parse(s).map_err(|e| e.to_string())
+}
+
+fn group_id(s: &str) -> Result<vanthu::directory::GroupId, String> {
+    vanthu::directory::GroupId::parse(s).map_err(|e| e.to_string())
+}
+
+/// A directory verb as the edit it makes (and, for `deactivate --revoke`,
+/// the revocation reason).
+fn directory_edit(cmd: DirectoryCmd) -> Result<(GatewayArgs, vanthu::directory::edit::Edit, Option<String>), String> {
+    use vanthu::directory::edit::Edit;
+    use vanthu::directory::{Alias, Group, Unit};
+    Ok(match cmd {
+        DirectoryCmd::Import { gw, file } => {
+            let limit = vanthu::directory::Limits::default().max_bytes;
+            let bytes = read(&file)?;
+            if bytes.len() > limit {
+                return Err(format!("{}: {} bytes, more than the limit of {limit}", file.display(), bytes.len()));
+            }
+            let file =
+                serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a directory file: {e}", file.display()))?;
+            (gw, Edit::Replace { file }, None)
+        }
+        DirectoryCmd::AddUnit { gw, id, name, kind, parent } => {
+            let unit = Unit {
+                id: organ(&id)?,
+                name,
+                parent: parent.as_deref().map(organ).transpose()?,
+                kind,
+                active: true,
+                merged_into: None,
+            };
+            (gw, Edit::AddUnit { unit }, None)
+        }
+        DirectoryCmd::UpdateUnit { gw, id, name, kind, parent, no_parent } => {
+            let parent = if no_parent { Some(None) } else { parent.as_deref().map(organ).transpose()?.map(Some) };
+            (gw, Edit::UpdateUnit { id: organ(&id)?, name, kind, parent }, None)
+        }
+        DirectoryCmd::Deactivate { gw, id, revoke, reason } => {
+            if revoke {
+                vanthu::admin::parse_reason(&reason).map_err(|e| e.to_string())?;
+            }
+            (gw, Edit::Deactivate { id: organ(&id)? }, revoke.then_some(reason))
+        }
+        DirectoryCmd::Activate { gw, id } => (gw, Edit::Activate { id: organ(&id)? }, None),
+        DirectoryCmd::AddGroup { gw, id, name, members } => {
+            let members = members.iter().map(|m| member(m)).collect::<Result<_, _>>()?;
+            (gw, Edit::AddGroup { group: Group { id: group_id(&id)?, name, members } }, None)
+        }
+        DirectoryCmd::UpdateGroup { gw, id, name, add, remove } => {
+            let add = add.iter().map(|m| member(m)).collect::<Result<_, _>>()?;
+            let remove = remove.iter().map(|m| member(m)).collect::<Result<_, _>>()?;
+            (gw, Edit::UpdateGroup { id: group_id(&id)?, name, members: None, add, remove }, None)
+        }
+        DirectoryCmd::RemoveGroup { gw, id } => (gw, Edit::RemoveGroup { id: group_id(&id)? }, None),
+        DirectoryCmd::AddAlias { gw, text, targets } => {
+            let targets = targets.iter().map(|m| member(m)).collect::<Result<_, _>>()?;
+            (gw, Edit::AddAlias { alias: Alias { text, targets } }, None)
+        }
+        DirectoryCmd::RemoveAlias { gw, text } => (gw, Edit::RemoveAlias { text }, None),
+        DirectoryCmd::List { .. } | DirectoryCmd::Generate { .. } | DirectoryCmd::Export { .. } => {
+            return Err("not a change of the directory".into());
+        }
+    })
+}
+
+fn run_directory_edit(
+    gw: &GatewayArgs,
+    edit: &vanthu::directory::edit::Edit,
+    revoke: Option<String>,
+) -> Result<i32, String> {
+    let (cfg, store, _, _) = directory_store(gw)?;
+    let actor = cli_actor();
+    let up = vanthu::store::directory::update(&store, edit, &actor).map_err(|e| match e {
+        vanthu::store::directory::DirectoryStoreError::Edit(vanthu::directory::edit::EditError::Invalid(errors)) => {
+            let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+            format!("refused, nothing changed; the directory would be invalid:\n{}", lines.join("\n"))
+        }
+        other => format!("refused, nothing changed: {other}"),
+    })?;
+    println!("directory version {}: {}", up.version, up.detail);
+    if let (Some(reason), vanthu::directory::edit::Edit::Deactivate { id }) = (revoke, edit) {
+        let dd = vanthu::datadir::DataDir::new(&cfg.data);
+        let done =
+            vanthu::admin::directory::revoke_unit(&store, &dd, id, &reason, &actor).map_err(|e| e.to_string())?;
+        for r in &done {
+            println!("revoked {} ({}): CRL number {}", r.record.serial, r.record.subject, r.crl_number);
+        }
+        if done.is_empty() {
+            println!("no valid client certificate of {id} to revoke");
+        }
+    }
     Ok(exit_code::VALID)
 }
 

@@ -19,6 +19,7 @@
 //! No sockets here: the store trait and files of the data directory only.
 
 pub mod ca;
+pub mod directory;
 pub mod keys;
 
 use crate::audit::{Action, Event};

@@ -197,7 +197,7 @@ impl LocalTsa {
         if parsed.x509.public_key().subject_public_key.data.as_ref() != key.public_key() {
             return Err(TsaError::KeyMismatch);
         }
-        if !matches!(parsed.x509.extended_key_usage(), Ok(Some(e)) if e.value.time_stamping) {
+        if crate::pki::policy::check_usage(&parsed, crate::pki::policy::Usage::TimeStamping).is_err() {
             return Err(TsaError::NotTsaCertificate);
         }
         // Serial numbers: the start time in nanoseconds plus a counter, unique

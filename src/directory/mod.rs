@@ -27,6 +27,8 @@
 //!   "aliases": [ { "text": "Trưởng các Phòng thuộc Sở", "targets": ["phong-thuoc-so"] } ] }
 //! ```
 
+pub mod edit;
+pub mod live;
 pub mod normalize;
 pub mod sample;
 
@@ -556,9 +558,20 @@ impl Directory {
 
     /// Checks a directory built in memory (the sample, the admin's edits).
     pub fn from_file(file: DirectoryFile, limits: Limits) -> Result<Self, DirectoryError> {
+        // `check` fails with at least one error, so index 0 exists.
+        Self::check(file, limits, 1).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Checks a whole directory and lists what is wrong with it: up to
+    /// `max_errors` (at least one) of its problems, in the order units,
+    /// groups, aliases, so an import can be refused with every reason an
+    /// operator needs to fix at once. Nothing is built unless all is well.
+    pub fn check(file: DirectoryFile, limits: Limits, max_errors: usize) -> Result<Self, Vec<DirectoryError>> {
+        let mut errors = Errors { list: Vec::new(), max: max_errors.max(1) };
         let too_many = |what, count, limit| {
-            if count > limit { Err(DirectoryError::TooMany { what, count, limit }) } else { Ok(()) }
+            if count > limit { Err(vec![DirectoryError::TooMany { what, count, limit }]) } else { Ok(()) }
         };
+        // Sizes first and alone: nothing else is looked at in a file over them.
         too_many("units", file.units.len(), limits.max_units)?;
         too_many("groups", file.groups.len(), limits.max_groups)?;
         too_many("aliases", file.aliases.len(), limits.max_aliases)?;
@@ -572,58 +585,69 @@ impl Directory {
 
         let mut units = HashMap::with_capacity(file.units.len());
         for (i, u) in file.units.iter().enumerate() {
-            check_text("unit name", &u.name, limits)?;
+            errors.push(check_text("unit name", &u.name, limits));
             if units.insert(u.id.clone(), i).is_some() {
-                return Err(DirectoryError::DuplicateUnit(u.id.clone()));
+                errors.push(Err(DirectoryError::DuplicateUnit(u.id.clone())));
             }
         }
         let mut groups = HashMap::with_capacity(file.groups.len());
         for (i, g) in file.groups.iter().enumerate() {
-            check_text("group name", &g.name, limits)?;
+            errors.push(check_text("group name", &g.name, limits));
             if groups.insert(g.id.clone(), i).is_some() {
-                return Err(DirectoryError::DuplicateGroup(g.id.clone()));
+                errors.push(Err(DirectoryError::DuplicateGroup(g.id.clone())));
             }
         }
         let dir = Self { file, units, groups, index: HashMap::new() };
-        dir.check_units()?;
-        dir.check_groups()?;
-        dir.check_aliases(limits)?;
-        Ok(dir.with_index())
+        if !errors.full() {
+            dir.check_units(&mut errors);
+        }
+        if !errors.full() {
+            dir.check_groups(&mut errors);
+        }
+        if !errors.full() {
+            dir.check_aliases(limits, &mut errors);
+        }
+        if errors.list.is_empty() { Ok(dir.with_index()) } else { Err(errors.list) }
     }
 
-    fn check_units(&self) -> Result<(), DirectoryError> {
+    fn check_units(&self, errors: &mut Errors) {
         for u in &self.file.units {
             if let Some(p) = &u.parent
                 && !self.units.contains_key(p)
             {
-                return Err(DirectoryError::UnknownParent { unit: u.id.clone(), parent: p.clone() });
+                errors.push(Err(DirectoryError::UnknownParent { unit: u.id.clone(), parent: p.clone() }));
             }
             if let Some(s) = &u.merged_into {
                 if !self.units.contains_key(s) {
-                    return Err(DirectoryError::UnknownSuccessor { unit: u.id.clone(), successor: s.clone() });
+                    errors.push(Err(DirectoryError::UnknownSuccessor { unit: u.id.clone(), successor: s.clone() }));
                 }
                 if u.active {
-                    return Err(DirectoryError::MergedButActive(u.id.clone()));
+                    errors.push(Err(DirectoryError::MergedButActive(u.id.clone())));
                 }
+            }
+            if errors.full() {
+                return;
             }
         }
         let next_parent = |i: usize| self.file.units.get(i)?.parent.as_ref().and_then(|p| self.units.get(p).copied());
         if let Some(u) = first_cycle(self.file.units.len(), next_parent).and_then(|i| self.file.units.get(i)) {
-            return Err(DirectoryError::ParentCycle(u.id.clone()));
+            errors.push(Err(DirectoryError::ParentCycle(u.id.clone())));
         }
         let next_successor =
             |i: usize| self.file.units.get(i)?.merged_into.as_ref().and_then(|p| self.units.get(p).copied());
         if let Some(u) = first_cycle(self.file.units.len(), next_successor).and_then(|i| self.file.units.get(i)) {
-            return Err(DirectoryError::MergeCycle(u.id.clone()));
+            errors.push(Err(DirectoryError::MergeCycle(u.id.clone())));
         }
-        Ok(())
     }
 
-    fn check_groups(&self) -> Result<(), DirectoryError> {
+    fn check_groups(&self, errors: &mut Errors) {
         for g in &self.file.groups {
             for m in &g.members {
                 if !self.contains(m) {
-                    return Err(DirectoryError::UnknownMember { group: g.id.clone(), member: m.clone() });
+                    errors.push(Err(DirectoryError::UnknownMember { group: g.id.clone(), member: m.clone() }));
+                    if errors.full() {
+                        return;
+                    }
                 }
             }
         }
@@ -659,7 +683,12 @@ impl Directory {
                     Some(Member::Group(id)) => {
                         let Some(&c) = self.groups.get(id) else { continue };
                         match mark.get(c) {
-                            Some(Mark::Open) => return Err(DirectoryError::GroupCycle(id.clone())),
+                            Some(Mark::Open) => {
+                                // One cycle is reason enough; the rest of the
+                                // search would only find it again.
+                                errors.push(Err(DirectoryError::GroupCycle(id.clone())));
+                                return;
+                            }
                             Some(Mark::New) => {
                                 if let Some(m) = mark.get_mut(c) {
                                     *m = Mark::Open;
@@ -673,26 +702,27 @@ impl Directory {
                 }
             }
         }
-        Ok(())
     }
 
-    fn check_aliases(&self, limits: Limits) -> Result<(), DirectoryError> {
+    fn check_aliases(&self, limits: Limits, errors: &mut Errors) {
         let mut seen: HashMap<String, &str> = HashMap::new();
         for a in &self.file.aliases {
-            check_text("alias", &a.text, limits)?;
+            errors.push(check_text("alias", &a.text, limits));
             if a.targets.is_empty() {
-                return Err(DirectoryError::EmptyAlias(a.text.clone()));
+                errors.push(Err(DirectoryError::EmptyAlias(a.text.clone())));
             }
             for t in &a.targets {
                 if !self.contains(t) {
-                    return Err(DirectoryError::UnknownAliasTarget { alias: a.text.clone(), target: t.clone() });
+                    errors.push(Err(DirectoryError::UnknownAliasTarget { alias: a.text.clone(), target: t.clone() }));
                 }
             }
             if let Some(first) = seen.insert(normalize::key(&a.text), &a.text) {
-                return Err(DirectoryError::DuplicateAlias { first: first.to_string(), second: a.text.clone() });
+                errors.push(Err(DirectoryError::DuplicateAlias { first: first.to_string(), second: a.text.clone() }));
+            }
+            if errors.full() {
+                return;
             }
         }
-        Ok(())
     }
 
     /// Builds the lookup table: aliases first (an alias settles what a
@@ -947,6 +977,26 @@ impl Directory {
             }
         }
         None
+    }
+}
+
+/// The problems found while checking a directory, up to a count.
+struct Errors {
+    list: Vec<DirectoryError>,
+    max: usize,
+}
+
+impl Errors {
+    fn push(&mut self, r: Result<(), DirectoryError>) {
+        if let Err(e) = r
+            && !self.full()
+        {
+            self.list.push(e);
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.list.len() >= self.max
     }
 }
 

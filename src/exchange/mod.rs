@@ -12,7 +12,8 @@ pub mod status;
 
 use crate::audit::{Action, Event, Head};
 use crate::cms::tsa::{LocalTsa, Timestamper};
-use crate::directory::{Directory, LineResolution, OrganId};
+use crate::directory::live::Live;
+use crate::directory::{LineResolution, OrganId};
 use crate::envelope::{self, FieldError, Header};
 use crate::pdf::source::{FileSource, Source};
 use crate::pki::keys::LocalKey;
@@ -91,7 +92,9 @@ pub struct ReceiptKey {
 pub struct Exchange {
     pub store: Arc<dyn Store>,
     pub blobs: Blobs,
-    pub directory: Directory,
+    /// The directory in force, swapped whole when an administrator
+    /// changes it; an intake routes by the version it started with.
+    pub directory: Live,
     /// Swapped as a whole when a CRL changes (a revocation takes effect on
     /// the next intake, without a restart); an intake keeps the options it
     /// started with.
@@ -243,9 +246,11 @@ impl Exchange {
         }
         let routing_members = self.route(&header, &mut warnings)?;
         if routing_members.0.is_empty() {
+            let r = &routing_members.1;
             return Err(ExchangeError::BadRequest(format!(
-                "no recipient could be resolved from the header (unresolved: {})",
-                routing_members.1.unresolved.join("; ")
+                "no recipient could be resolved from the header (unresolved: {}; deactivated or closed: {})",
+                r.unresolved.join("; "),
+                r.closed.join(", ")
             )));
         }
         let (deliveries, routing) = routing_members;
@@ -373,12 +378,7 @@ impl Exchange {
         for d in &deliveries {
             events.push(event("system", Action::Deliver, Some(&id), json!({"recipient": d.recipient})));
         }
-        let change = Change {
-            document: Some((record.clone(), deliveries)),
-            updates: Vec::new(),
-            certificates: Vec::new(),
-            events,
-        };
+        let change = Change { document: Some((record.clone(), deliveries)), events, ..Change::default() };
         match self.store.commit(change, &|_| Ok(Vec::new())) {
             Ok(_) => {}
             Err(StoreError::Duplicate) => {
@@ -417,12 +417,13 @@ impl Exchange {
     /// Resolves `to` and `to_places`; a revoke/update/replace goes to the
     /// recipients of the document it acts on as well.
     fn route(&self, header: &Header, warnings: &mut Vec<String>) -> Result<(Vec<NewDelivery>, Routing), ExchangeError> {
+        let directory = self.directory.current();
         let mut routing = Routing::default();
         let mut out: Vec<NewDelivery> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut add = |unit: &OrganId, merged_from: Option<&OrganId>, routing: &mut Routing| {
             if seen.insert(unit.as_str().to_string()) {
-                let name = self.directory.unit(unit).map(|u| u.name.clone()).unwrap_or_default();
+                let name = directory.unit(unit).map(|u| u.name.clone()).unwrap_or_default();
                 routing.recipients.push(RecipientOut {
                     unit: unit.as_str().to_string(),
                     name,
@@ -435,8 +436,8 @@ impl Exchange {
             }
         };
         for member in &header.to {
-            if self.directory.contains(member) {
-                let r = self.directory.recipients([member]);
+            if directory.contains(member) {
+                let r = directory.recipients([member]);
                 for u in &r.units {
                     add(&u.unit, u.merged_from.as_ref(), &mut routing);
                 }
@@ -446,7 +447,7 @@ impl Exchange {
             }
         }
         for line in &header.to_places {
-            match self.directory.resolve_line(line) {
+            match directory.resolve_line(line) {
                 LineResolution::Archive { text } => routing.archive.push(text),
                 // "Như trên": the addressees named above, already routed.
                 LineResolution::AsAbove { .. } => {}
@@ -482,6 +483,11 @@ impl Exchange {
         }
         if !routing.unresolved.is_empty() {
             warnings.push(format!("{} recipient line(s) could not be resolved", routing.unresolved.len()));
+        }
+        routing.closed.sort();
+        routing.closed.dedup();
+        if !routing.closed.is_empty() {
+            warnings.push(format!("not delivered to deactivated or closed unit(s): {}", routing.closed.join(", ")));
         }
         Ok((out, routing))
     }
@@ -628,7 +634,7 @@ impl Exchange {
             Some(&doc.id),
             json!({"recipient": d.recipient, "status": code.code(), "reason": reason}),
         );
-        let change = Change { document: None, updates: vec![update], certificates: Vec::new(), events: vec![ev] };
+        let change = Change { updates: vec![update], events: vec![ev], ..Change::default() };
         let recipient = d.recipient.clone();
         let make = |head: &Head| -> Result<Vec<ReceiptRecord>, StoreError> {
             let content = receipt::ReceiptContent {

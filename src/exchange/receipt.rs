@@ -154,7 +154,7 @@ pub fn sign(
     tsa: Option<&dyn Timestamper>,
 ) -> Result<Vec<u8>, ReceiptError> {
     let parsed = Cert::parse(cert).map_err(ReceiptError::Certificate)?;
-    path::check_usage(&parsed, Usage::ReceiptSigning).map_err(ReceiptError::NotReceiptCertificate)?;
+    path::check_usage(&parsed, Usage::ReceiptSigning).map_err(|e| ReceiptError::NotReceiptCertificate(e.into()))?;
     assemble(content, key, &parsed, chain, tsa)
 }
 
@@ -572,7 +572,10 @@ mod tests {
         let tsa = tsa();
         let der = assemble(text.as_bytes(), &unit.key, &cert, &unit.chain, Some(&tsa)).unwrap();
         let e = verify(text.as_bytes(), &der, &trusted(), now()).unwrap_err();
-        assert!(matches!(e, ReceiptError::Untrusted(PathError::Constraints(_))), "{e}");
+        assert!(
+            matches!(e, ReceiptError::Untrusted(PathError::Usage(crate::pki::policy::UsageError::NoReceiptSigning))),
+            "{e}"
+        );
         assert!(e.to_string().contains("not vanthu's receipt certificate"), "{e}");
     }
 

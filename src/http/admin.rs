@@ -55,7 +55,10 @@ const ADMIN_BODY_LIMIT: usize = 64 * 1024;
 /// races a client still sending. Over HTTP/2 an answer before the body
 /// ends resets the stream, and curl then reports a framing error instead of
 /// the answer.
-async fn read_body_first(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+pub(super) async fn read_body_first(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     use http_body_util::BodyExt;
     let (parts, body) = req.into_parts();
@@ -248,7 +251,15 @@ async fn issue(
     let actor = format!("admin:{name}");
     let password = body.p12_password;
     let out = blocking(move || {
-        admin::issue_with(ex.store.as_ref(), &dd, &ex.directory, &body.subject, &key, password.as_deref(), &actor)
+        admin::issue_with(
+            ex.store.as_ref(),
+            &dd,
+            &ex.directory.current(),
+            &body.subject,
+            &key,
+            password.as_deref(),
+            &actor,
+        )
     })
     .await?;
     Ok((axum::http::StatusCode::CREATED, Json(out)))

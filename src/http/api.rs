@@ -65,8 +65,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/documents/{id}/receipts", get(receipts))
         .merge(super::admin::routes())
+        .merge(super::admin_directory::routes())
+        .merge(super::signing::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), refuse_whole))
         // Uploads are bounded part by part as they stream (see `submit`).
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
@@ -103,24 +106,51 @@ impl FromRequestParts<Arc<AppState>> for Unit {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, st: &Arc<AppState>) -> Result<Self, ApiError> {
-        match parts.extensions.get::<Peer>().and_then(|p| p.identity.clone()) {
-            None => Err(ApiError::Unauthenticated(
-                "the client certificate names no vanthu unit (subjectAltName urn:vanthu:unit:<organ id>)".into(),
-            )),
-            Some(Identity::Admin(_)) => {
-                Err(ApiError::Forbidden("an admin certificate cannot act as a unit; use a unit's certificate".into()))
-            }
-            Some(Identity::Unit(u)) => {
-                let id = OrganId::parse(&u)
-                    .map_err(|_| ApiError::Forbidden(format!("the certificate's organ id {u:?} is not valid")))?;
-                match st.exchange.directory.unit(&id) {
-                    Some(unit) if unit.active => Ok(Unit(id)),
-                    Some(_) => Err(ApiError::Forbidden(format!("unit {u} is deactivated"))),
-                    None => Err(ApiError::Forbidden(format!("unit {u} is not in the directory"))),
-                }
+        unit_of(parts.extensions.get::<Peer>().and_then(|p| p.identity.clone()), st).map(Unit)
+    }
+}
+
+/// The one decision of who may act as a unit: a unit certificate whose unit
+/// is in the directory in force and active.
+fn unit_of(identity: Option<Identity>, st: &AppState) -> Result<OrganId, ApiError> {
+    match identity {
+        None => Err(ApiError::Unauthenticated(
+            "the client certificate names no vanthu unit (subjectAltName urn:vanthu:unit:<organ id>)".into(),
+        )),
+        Some(Identity::Admin(_)) => {
+            Err(ApiError::Forbidden("an admin certificate cannot act as a unit; use a unit's certificate".into()))
+        }
+        Some(Identity::Unit(u)) => {
+            let id = OrganId::parse(&u)
+                .map_err(|_| ApiError::Forbidden(format!("the certificate's organ id {u:?} is not valid")))?;
+            match st.exchange.directory.current().unit(&id) {
+                Some(unit) if unit.active => Ok(id),
+                Some(_) => Err(ApiError::Forbidden(format!("unit {u} is deactivated"))),
+                None => Err(ApiError::Forbidden(format!("unit {u} is not in the directory"))),
             }
         }
     }
+}
+
+/// The unit routes that read a request body. A request to them that
+/// [`unit_of`] refuses (an admin's certificate, a deactivated unit) has its
+/// body read and dropped before the 403, as every refused body is (see
+/// [`discard`]): answered early, the client still sending would see a reset
+/// connection instead of the answer.
+async fn refuse_whole(State(st): St, req: Request, next: Next) -> Response {
+    let reads_body = req.method() == axum::http::Method::POST
+        && req
+            .extensions()
+            .get::<MatchedPath>()
+            .is_some_and(|m| matches!(m.as_str(), "/api/v1/documents" | "/api/v1/documents/{id}/status"));
+    if reads_body {
+        let identity = req.extensions().get::<Peer>().and_then(|p| p.identity.clone());
+        if let Err(e) = unit_of(identity, &st) {
+            discard(req.into_body()).await;
+            return e.into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// An administrator.

@@ -39,6 +39,22 @@ pub enum ApiError {
     Internal(String),
     /// An administrative action failed (admin API).
     Admin(crate::admin::AdminError),
+    /// A directory change was refused or failed (admin API).
+    Directory(crate::store::directory::DirectoryStoreError),
+    /// Signing for people (remote signing, PINs, deferred signing).
+    Person(crate::persons::PersonError),
+}
+
+impl From<crate::store::directory::DirectoryStoreError> for ApiError {
+    fn from(e: crate::store::directory::DirectoryStoreError) -> Self {
+        ApiError::Directory(e)
+    }
+}
+
+impl From<crate::persons::PersonError> for ApiError {
+    fn from(e: crate::persons::PersonError) -> Self {
+        ApiError::Person(e)
+    }
 }
 
 impl From<crate::admin::AdminError> for ApiError {
@@ -200,6 +216,8 @@ impl IntoResponse for ApiError {
                 )
             }
             ApiError::Admin(e) => admin_error(e),
+            ApiError::Directory(e) => directory_error(e),
+            ApiError::Person(e) => person_error(e),
         };
         (status, Json(body)).into_response()
     }
@@ -248,6 +266,105 @@ fn admin_error(e: crate::admin::AdminError) -> (StatusCode, serde_json::Value) {
     }
 }
 
+/// The directory changes' statuses: what is not there 404, what is there
+/// already (or unchanged, or raced) 409, a directory that would break its
+/// rules 422 with every problem found (up to 20); the store's failure 500.
+fn directory_error(e: crate::store::directory::DirectoryStoreError) -> (StatusCode, serde_json::Value) {
+    use crate::directory::edit::EditError;
+    use crate::store::directory::DirectoryStoreError;
+    let message = e.to_string();
+    match e {
+        DirectoryStoreError::Edit(
+            EditError::UnknownUnit(_) | EditError::UnknownGroup(_) | EditError::UnknownAlias(_),
+        ) => (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": message})),
+        DirectoryStoreError::Edit(
+            EditError::UnitExists(_)
+            | EditError::GroupExists(_)
+            | EditError::Unchanged(_)
+            | EditError::NotAMember { .. },
+        )
+        | DirectoryStoreError::Busy => (StatusCode::CONFLICT, json!({"error": "conflict", "message": message})),
+        DirectoryStoreError::Edit(EditError::Invalid(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"error": "invalid_directory", "message": message,
+                   "errors": errors.iter().map(ToString::to_string).collect::<Vec<_>>()}),
+        ),
+        DirectoryStoreError::Store(_) | DirectoryStoreError::Corrupt { .. } | DirectoryStoreError::Seed { .. } => {
+            tracing::error!(error = %message, "internal error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "internal", "message": "the gateway failed; nothing was changed"}),
+            )
+        }
+    }
+}
+
+/// Signing for people: the caller's mistakes say so; a locked person is
+/// 423 Locked (the PIN is not even tried), a wrong PIN 403 with the
+/// attempts left; the rest is the gateway's failure.
+fn person_error(e: crate::persons::PersonError) -> (StatusCode, serde_json::Value) {
+    use crate::persons::PersonError as P;
+    use crate::sign::SignError as S;
+    let message = e.to_string();
+    match e {
+        P::NotFound(_) => (StatusCode::NOT_FOUND, json!({"error": "person_not_found", "message": message})),
+        P::OtherUnit(_) => (StatusCode::FORBIDDEN, json!({"error": "person_of_another_unit", "message": message})),
+        P::Locked(_) => (StatusCode::LOCKED, json!({"error": "person_locked", "message": message})),
+        P::WrongPin { remaining } => {
+            (StatusCode::FORBIDDEN, json!({"error": "wrong_pin", "message": message, "attempts_left": remaining}))
+        }
+        P::BadPin(_) => (StatusCode::BAD_REQUEST, json!({"error": "bad_pin", "message": message})),
+        P::BadRequest(_) | P::UnknownUnit(_) => {
+            (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": message}))
+        }
+        P::PreparedNotFound(_) => (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": message})),
+        P::AlreadyFinished(_) => (StatusCode::CONFLICT, json!({"error": "already_finished", "message": message})),
+        P::TooManyPrepared(_) => {
+            (StatusCode::TOO_MANY_REQUESTS, json!({"error": "too_many_prepared", "message": message}))
+        }
+        P::Sign(S::BadExternalSignature(_)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "bad_signature", "message": message}))
+        }
+        P::BadCertificate(_)
+        | P::Sign(
+            S::Certificate(_)
+            | S::CertificateKey(_)
+            | S::CertificateExpired(_)
+            | S::CertificateNotYetValid(_)
+            | S::Usage(_)
+            | S::KeyMismatch,
+        ) => (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "bad_certificate", "message": message})),
+        P::Placement(crate::sign::placement::PlacementError::Pdf(_)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "unusable_pdf", "message": message}))
+        }
+        P::Placement(_) | P::CoversText { .. } | P::Sign(S::Appearance(_) | S::NoSuchPage(_)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "no_place", "message": message}))
+        }
+        P::Sign(
+            S::Pdf(_) | S::Damaged(_) | S::NoCatalog | S::FieldAlreadySigned(_) | S::CertifyNotFirst | S::NotPrepared,
+        ) => (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "unusable_pdf", "message": message})),
+        P::Admin(e) => admin_error(e),
+        P::Sign(
+            S::Key(_)
+            | S::Tsa(_)
+            | S::PlaceholderTooSmall(..)
+            | S::TimestampTooLarge { .. }
+            | S::AlgorithmIdentifier(_),
+        )
+        | P::Store(_)
+        | P::DataDir(_)
+        | P::Io { .. }
+        | P::Hash(_)
+        | P::Key(_) => {
+            tracing::error!(error = %message, "internal error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "internal", "message": "the gateway failed; nothing was signed"}),
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +383,9 @@ mod tests {
         assert_eq!(status(SignError::Tsa(ResponseError::NoNonce.into())), StatusCode::BAD_GATEWAY);
         // The gateway's own TSA key or certificate: the gateway's failure.
         assert_eq!(status(SignError::Tsa(TsaError::KeyMismatch)), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(status(SignError::KeyUsage), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            status(SignError::Usage(crate::pki::policy::UsageError::NoSigningKeyUsage)),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

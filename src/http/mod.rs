@@ -9,11 +9,13 @@
 //! result mapped in one place ([`error`]).
 
 pub mod admin;
+pub mod admin_directory;
 pub mod api;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod run;
+pub mod signing;
 pub mod tls;
 
 use crate::pki::ca::Identity;

@@ -6,9 +6,10 @@ use super::metrics::Metrics;
 use super::tls::{LiveTls, TlsMaterial, certs_from_pem};
 use crate::config::Config;
 use crate::datadir::{DataDir, DataDirError};
-use crate::directory::Directory;
+use crate::directory::live::Live;
 use crate::exchange::{Exchange, OrgKey, ReceiptKey};
 use crate::pki::keys::LocalKey;
+use crate::pki::policy::RevocationPolicy;
 use crate::store::blobs::Blobs;
 use crate::store::sqlite::SqliteStore;
 use arc_swap::ArcSwap;
@@ -34,6 +35,8 @@ pub enum RunError {
     Material { path: String, message: String },
     #[error("{0}")]
     Admin(#[from] crate::admin::AdminError),
+    #[error("directory: {0}")]
+    Directory(#[from] crate::store::directory::DirectoryStoreError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }
@@ -93,9 +96,16 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
     }
     let crl_der = internal.current_crl().unwrap_or_default().to_vec();
     verify.max_file_size = cfg.limits.max_document_bytes;
+    // For the CAs whose CRLs the gateway holds (the internal CA, and every
+    // `crls` entry) a stale or missing answer is not a pass; for others it
+    // has nothing to check against, and says so in a warning.
+    verify.revocation = RevocationPolicy::Soft;
+    verify.revocation_with_crl = RevocationPolicy::Hard;
 
-    let dir_path = cfg.directory_path();
-    let directory = Directory::from_json(&dd.read(&dir_path)?).map_err(|e| material(&dir_path, e))?;
+    // The directory lives in the store; a data directory that only has
+    // the file (made before the store kept it) is migrated here.
+    let store = SqliteStore::open(&cfg.database_path()?)?;
+    let (dir_version, directory) = crate::store::directory::ensure(&store, &cfg.directory_path())?;
 
     // Organisation keys: those the config names, or every one in pki/org/.
     let mut orgs = HashMap::new();
@@ -136,12 +146,11 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
         cert: receipts_cert,
     };
 
-    let store = SqliteStore::open(&cfg.database_path()?)?;
     let blobs = Blobs::open(&dd.blobs())?;
     let exchange = Exchange {
         store: Arc::new(store),
         blobs,
-        directory,
+        directory: Live::new(dir_version, directory),
         verify: ArcSwap::from_pointee(verify),
         orgs,
         tsa,
@@ -221,6 +230,7 @@ pub async fn run(
         let _ = rx.wait_for(|v| *v).await;
     };
     let watcher = tokio::spawn(watch_crl(state.clone()));
+    let dir_watcher = tokio::spawn(watch_directory(state.clone()));
     let public_task = public.map(|l| tokio::spawn(super::serve_public(l, state.clone(), wait(rx.clone()))));
     let signal = tokio::spawn(async move {
         shutdown_signal().await;
@@ -231,6 +241,7 @@ pub async fn run(
         .map_err(|source| RunError::Bind { addr: cfg.listen.clone(), source })?;
     signal.abort();
     watcher.abort();
+    dir_watcher.abort();
     if let Some(t) = public_task {
         let _ = t.await;
     }
@@ -297,6 +308,42 @@ pub async fn watch_crl(state: Arc<AppState>) {
             },
             Ok(Err(e)) => tracing::warn!(error = %e, "internal CA files unreadable; what is in force stays"),
             Err(_) => {}
+        }
+    }
+}
+
+/// How often `serve` asks the store for the directory's version.
+pub const DIRECTORY_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Puts in force the directory changes made elsewhere: by the CLI on this
+/// data directory, or by another gateway instance on the same store.
+///
+/// Changes through this server's own admin API are in force before their
+/// answer; this catches the others within [`DIRECTORY_POLL`]: one indexed
+/// `MAX(version)` a second, and the directory read and checked again only
+/// when the version moved. A stored directory that fails its checks is
+/// logged and the one in force stays.
+pub async fn watch_directory(state: Arc<AppState>) {
+    let mut ticks = tokio::time::interval(DIRECTORY_POLL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let store = state.exchange.store.clone();
+        let in_force = state.exchange.directory.version();
+        let loaded = tokio::task::spawn_blocking(move || match store.directory_version() {
+            Ok(Some(v)) if v > in_force => crate::store::directory::load(store.as_ref()),
+            Ok(_) => Ok(None),
+            Err(e) => Err(e.into()),
+        })
+        .await;
+        match loaded {
+            Ok(Ok(Some((version, directory)))) => {
+                if state.exchange.directory.offer(version, directory) {
+                    tracing::info!(version, "directory changed: new version in force");
+                }
+            }
+            Ok(Ok(None)) | Err(_) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "directory not reloaded; the one in force stays"),
         }
     }
 }

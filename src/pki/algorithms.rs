@@ -207,6 +207,11 @@ pub fn verify_signature(
             return Err(AlgorithmError::Unsupported(format!("RSA key of {bits} bits")));
         }
     }
+    // The policy table's size for this key: anything longer is not a
+    // signature by it, and is refused before any arithmetic.
+    if signature.len() > super::policy::max_signature_len(key.kind) {
+        return Err(AlgorithmError::BadSignature);
+    }
     let need_digest = |d: Option<DigestAlgorithm>| {
         d.ok_or_else(|| AlgorithmError::Unsupported("signature algorithm without a digest".into()))
     };

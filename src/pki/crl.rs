@@ -4,6 +4,15 @@
 //! certificate it claims to come from (the issuer of the certificate being
 //! checked, found in the validated path); otherwise anybody could "un-revoke"
 //! a certificate with a forged list.
+//!
+//! A CRL is current until its nextUpdate: past it, the CA has promised a
+//! newer list, and the old one can no longer show that a certificate is
+//! good (a certificate revoked since would not be in it). Such a list is
+//! not used to say "good"; the caller's [`RevocationPolicy`] decides what
+//! the missing answer amounts to. A certificate it lists stays revoked:
+//! revocation is not undone by the list ageing.
+//!
+//! [`RevocationPolicy`]: super::policy::RevocationPolicy
 
 use super::{Cert, PkiError, algorithms, pem_or_der, signed_structure};
 
@@ -14,6 +23,9 @@ pub enum Revocation {
     Good,
     /// Listed in a verified CRL from the issuer.
     Revoked { date: time::OffsetDateTime, reason: Option<String> },
+    /// CRLs from this issuer were given and verify, but every one is past
+    /// its nextUpdate (or has none) at the time of the check.
+    NotCurrent { next_update: Option<time::OffsetDateTime> },
     /// No usable CRL from this issuer was given.
     Unknown,
 }
@@ -60,11 +72,26 @@ impl CrlSet {
         self.crls.is_empty()
     }
 
-    /// Status of `cert` according to the CRLs issued by `issuer`. CRLs that
-    /// name the issuer but fail verification are ignored, and said so in
-    /// `warnings`.
-    pub fn status(&self, cert: &Cert<'_>, issuer: &Cert<'_>, warnings: &mut Vec<String>) -> Revocation {
+    /// Whether any CRL given names `issuer` as its issuer (verified or not):
+    /// the operator holds that CA's list.
+    pub fn names_issuer(&self, issuer: &Cert<'_>) -> bool {
+        self.crls.iter().any(|der| {
+            x509_parser::parse_x509_crl(der).is_ok_and(|(_, crl)| crl.issuer().as_raw() == issuer.subject_raw())
+        })
+    }
+
+    /// Status of `cert` according to the CRLs issued by `issuer`, checked at
+    /// `at`. CRLs that name the issuer but fail verification are ignored,
+    /// and said so in `warnings`.
+    pub fn status(
+        &self,
+        cert: &Cert<'_>,
+        issuer: &Cert<'_>,
+        at: time::OffsetDateTime,
+        warnings: &mut Vec<String>,
+    ) -> Revocation {
         let mut checked = false;
+        let mut stale: Option<Revocation> = None;
         for der in &self.crls {
             let Ok((_, crl)) = x509_parser::parse_x509_crl(der) else {
                 continue;
@@ -80,13 +107,10 @@ impl CrlSet {
                 warnings.push(format!("CRL of {} ignored: {e}", issuer.subject_text()));
                 continue;
             }
-            if let Ok(Some(ku)) = issuer.x509.key_usage()
-                && !ku.value.crl_sign()
-            {
-                warnings.push(format!("CRL of {} ignored: issuer may not sign CRLs", issuer.subject_text()));
+            if let Err(e) = super::policy::check_crl_issuer(issuer) {
+                warnings.push(format!("CRL of {} ignored: {e}", issuer.subject_text()));
                 continue;
             }
-            checked = true;
             let serial = strip(cert.x509.raw_serial());
             if let Some(entry) = crl.iter_revoked_certificates().find(|r| strip(r.raw_serial()) == serial) {
                 return Revocation::Revoked {
@@ -94,8 +118,18 @@ impl CrlSet {
                     reason: entry.reason_code().map(|(_, r)| format!("{r}")),
                 };
             }
+            let next_update = crl.next_update().map(|t| t.to_datetime());
+            if next_update.is_some_and(|t| at <= t) {
+                checked = true;
+            } else {
+                stale = Some(Revocation::NotCurrent { next_update });
+            }
         }
-        if checked { Revocation::Good } else { Revocation::Unknown }
+        match (checked, stale) {
+            (true, _) => Revocation::Good,
+            (false, Some(s)) => s,
+            (false, None) => Revocation::Unknown,
+        }
     }
 }
 

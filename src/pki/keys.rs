@@ -5,7 +5,7 @@
 //! implements it with ring over an unencrypted PKCS#8 key; a hardware token
 //! is served by the prepare/finish split instead (see `crate::sign`).
 
-use crate::pki::algorithms::SignatureScheme;
+use crate::pki::algorithms::{KeyKind, SignatureScheme};
 use ring::signature::{self as rs, KeyPair};
 use thiserror::Error;
 
@@ -92,12 +92,13 @@ impl SigningKey for LocalKey {
     }
 
     fn max_signature_len(&self) -> usize {
-        match &self.inner {
-            Inner::Rsa(k) => k.public().modulus_len(),
-            Inner::Ecdsa(_, SignatureScheme::EcdsaP256Sha256) => 72,
-            Inner::Ecdsa(..) => 104,
-            Inner::Ed25519(_) => 64,
-        }
+        let kind = match &self.inner {
+            Inner::Rsa(k) => KeyKind::Rsa { bits: k.public().modulus_len().saturating_mul(8) },
+            Inner::Ecdsa(_, SignatureScheme::EcdsaP256Sha256) => KeyKind::EcP256,
+            Inner::Ecdsa(..) => KeyKind::EcP384,
+            Inner::Ed25519(_) => KeyKind::Ed25519,
+        };
+        super::policy::max_signature_len(kind)
     }
 
     fn public_key(&self) -> &[u8] {

@@ -1,5 +1,6 @@
 //! Certificates: parsing, the trust store, path building and validation, CRLs,
-//! and private keys sealed at rest ([`keystore`]).
+//! the policy table of what a certificate must allow ([`policy`]), and
+//! private keys sealed at rest ([`keystore`]).
 //!
 //! A path exists only where each certificate's signature verifies with the
 //! next certificate's key; names only propose candidates. Path building has a
@@ -13,6 +14,7 @@ pub mod keys;
 pub mod keystore;
 pub mod path;
 pub mod pkcs12;
+pub mod policy;
 pub mod verified;
 
 use crate::asn1::der::{self, Oid, Tlv, tag};

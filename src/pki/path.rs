@@ -1,47 +1,55 @@
 //! Certificate path building and validation (RFC 5280 §6, the parts a
 //! document-signature validator needs).
 
-use super::{Cert, TrustStore, algorithms::AlgorithmError};
-use crate::asn1::der::Oid;
+use super::algorithms::AlgorithmError;
+use super::policy::{self, UsageError};
+use super::{Cert, TrustStore};
 use thiserror::Error;
+use x509_parser::extensions::GeneralName;
+use x509_parser::x509::X509Name;
 
-/// The extended key usage of vanthu's receipt-signing certificate: a
-/// UUID-based OID (2.25.27609334001088197430184025840851897400), needing no
-/// registration. The internal CA also issues units' client certificates,
-/// whose keys can sign; without a usage of its own, any unit could sign a
-/// "receipt" that chains to the same CA.
-pub const RECEIPT_SIGNING: Oid<'static> = Oid(&[
-    0x69, 0xA9, 0xC5, 0xAE, 0xD0, 0xEC, 0xF0, 0x8A, 0x94, 0x89, 0xBE, 0xCE, 0x86, 0x92, 0xC3, 0xA4, 0xC1, 0x98, 0x38,
-]);
-
-/// The DER value (ExtKeyUsageSyntax) of an extended-key-usage extension
-/// holding only [`RECEIPT_SIGNING`], for a CA issuing the receipt
-/// certificate (rcgen's EKU list cannot hold an arc this large; pass this as
-/// a custom extension 2.5.29.37, not critical).
-pub fn receipt_signing_eku_value() -> Vec<u8> {
-    // Both lengths are below 128, so each is a single byte.
-    let oid = RECEIPT_SIGNING.0;
-    let mut out = vec![0x30, (oid.len() + 2) as u8, 0x06, oid.len() as u8];
-    out.extend_from_slice(oid);
-    out
-}
+pub use super::policy::{RECEIPT_SIGNING, Usage, check_usage, receipt_signing_eku_value};
 
 /// Longest path accepted, trust anchor included.
 const MAX_DEPTH: usize = 8;
 /// Most signature verifications spent on building one path.
 const MAX_SIGNATURE_CHECKS: usize = 64;
+/// Most name checks (names of a certificate times subtrees of a CA) spent on
+/// one path: name constraints come from certificates an attacker may choose.
+const MAX_NAME_CHECKS: usize = 4096;
 
 /// Why no acceptable path was found.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum PathError {
     #[error("no certificate chain to a trusted root")]
     NoChain,
-    #[error("chain constraints not met: {0}")]
-    Constraints(String),
     #[error("chain uses an algorithm refused by policy: {0}")]
-    Crypto(String),
+    Crypto(AlgorithmError),
     #[error("path building gave up after {MAX_SIGNATURE_CHECKS} signature checks")]
     Budget,
+    #[error("the certificate is unreadable (not a DER X.509 certificate)")]
+    Unreadable,
+    /// The end-entity certificate may not be used as asked ([`policy`]).
+    #[error("{0}")]
+    Usage(#[from] UsageError),
+    #[error("{subject} is not a CA certificate")]
+    NotCa { subject: String },
+    #[error("path length constraint of {subject} exceeded")]
+    PathLength { subject: String },
+    #[error("{subject} may not issue certificates: {reason}")]
+    CaUsage { subject: String, reason: UsageError },
+    #[error("{subject} has a malformed {extension} extension")]
+    MalformedExtension { subject: String, extension: &'static str },
+    #[error("{subject} has a critical extension vanthu does not understand ({oid})")]
+    UnknownCriticalExtension { subject: String, oid: String },
+    #[error("{subject} is outside the name constraints of {ca}: {name} is not in a permitted subtree")]
+    NameNotPermitted { subject: String, ca: String, name: String },
+    #[error("{subject} is outside the name constraints of {ca}: {name} is in an excluded subtree")]
+    NameExcluded { subject: String, ca: String, name: String },
+    #[error("the name constraints of {ca} restrict {form} names, which vanthu does not check, and {subject} has one")]
+    NameFormUnsupported { subject: String, ca: String, form: &'static str },
+    #[error("name constraints checking gave up after {MAX_NAME_CHECKS} comparisons")]
+    NameBudget,
 }
 
 impl PathError {
@@ -49,23 +57,20 @@ impl PathError {
     fn rank(&self) -> u8 {
         match self {
             PathError::NoChain => 0,
-            PathError::Budget => 1,
+            PathError::Budget | PathError::NameBudget => 1,
             PathError::Crypto(_) => 2,
-            PathError::Constraints(_) => 3,
+            PathError::Unreadable
+            | PathError::Usage(_)
+            | PathError::NotCa { .. }
+            | PathError::PathLength { .. }
+            | PathError::CaUsage { .. }
+            | PathError::MalformedExtension { .. }
+            | PathError::UnknownCriticalExtension { .. }
+            | PathError::NameNotPermitted { .. }
+            | PathError::NameExcluded { .. }
+            | PathError::NameFormUnsupported { .. } => 3,
         }
     }
-}
-
-/// What the certificate at the end of the path is used for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Usage {
-    /// A document signer: digitalSignature or nonRepudiation if keyUsage is present.
-    DocumentSigning,
-    /// A time-stamping authority: extended key usage id-kp-timeStamping.
-    TimeStamping,
-    /// vanthu signing a receipt: as a document signer, and the extended key
-    /// usage [`RECEIPT_SIGNING`].
-    ReceiptSigning,
 }
 
 /// A path from the end-entity (index 0) to a trust anchor (last).
@@ -81,16 +86,18 @@ struct Builder<'a, 'p> {
 }
 
 /// Builds a path from `leaf` through certificates of `pool` to an anchor of
-/// `store`, checking signatures and CA constraints; then checks the leaf's
-/// usage. Validity periods and revocation are checked by the caller, who
-/// knows the relevant times.
+/// `store`, checking signatures, CA constraints, critical extensions and
+/// name constraints; the leaf's usage is checked first against the
+/// [`policy`] table. Validity periods and revocation are checked by the
+/// caller, who knows the relevant times.
 pub fn build<'a>(
     leaf: &'a [u8],
     pool: &[&'a [u8]],
     store: &'a TrustStore,
     usage: Usage,
 ) -> Result<CertPath<'a>, PathError> {
-    let leaf = Cert::parse(leaf).map_err(|e| PathError::Constraints(format!("signer certificate unreadable: {e}")))?;
+    let leaf = Cert::parse(leaf).map_err(|_| PathError::Unreadable)?;
+    // The policy table refuses the leaf's unknown critical extensions too.
     check_usage(&leaf, usage)?;
     let pool: Vec<Cert<'a>> = pool.iter().filter_map(|raw| Cert::parse(raw).ok()).collect();
     let anchors: Vec<Cert<'a>> = store.anchors().filter_map(|raw| Cert::parse(raw).ok()).collect();
@@ -98,8 +105,8 @@ pub fn build<'a>(
         return Ok(CertPath { certs: vec![leaf] });
     }
     let mut b = Builder { pool: &pool, anchors: &anchors, checks: 0, best_error: PathError::NoChain };
-    let mut chain = vec![leaf.raw];
-    match b.extend(&leaf, &mut chain) {
+    let mut chain = vec![&leaf];
+    match b.extend(&mut chain) {
         Some(raws) => {
             let certs = raws.into_iter().filter_map(|raw| Cert::parse(raw).ok()).collect();
             Ok(CertPath { certs })
@@ -108,19 +115,20 @@ pub fn build<'a>(
     }
 }
 
-impl<'a> Builder<'a, '_> {
+impl<'a, 'p> Builder<'a, 'p> {
     fn note(&mut self, e: PathError) {
         if e.rank() > self.best_error.rank() {
             self.best_error = e;
         }
     }
 
-    /// Depth-first search upward from `current`; `chain` holds the raw
-    /// certificates so far (leaf first) and is returned completed.
-    fn extend(&mut self, current: &Cert<'a>, chain: &mut Vec<&'a [u8]>) -> Option<Vec<&'a [u8]>> {
+    /// Depth-first search upward from the last certificate of `chain`
+    /// (leaf first); returns the raw certificates of a completed path.
+    fn extend(&mut self, chain: &mut Vec<&'p Cert<'a>>) -> Option<Vec<&'a [u8]>> {
+        let current = *chain.last()?;
         let candidates = self.anchors.iter().map(|c| (c, true)).chain(self.pool.iter().map(|c| (c, false)));
         for (issuer, is_anchor) in candidates {
-            if issuer.subject_raw() != current.issuer_raw() || chain.contains(&issuer.raw) {
+            if issuer.subject_raw() != current.issuer_raw() || chain.iter().any(|c| c.raw == issuer.raw) {
                 continue;
             }
             if self.checks >= MAX_SIGNATURE_CHECKS {
@@ -130,8 +138,8 @@ impl<'a> Builder<'a, '_> {
             self.checks += 1;
             match current.verify_signed_by(issuer) {
                 Ok(()) => {}
-                Err(AlgorithmError::Policy(p)) => {
-                    self.note(PathError::Crypto(p));
+                Err(e @ AlgorithmError::Policy(_)) => {
+                    self.note(PathError::Crypto(e));
                     continue;
                 }
                 Err(_) => continue,
@@ -145,12 +153,22 @@ impl<'a> Builder<'a, '_> {
                     continue;
                 }
             }
-            chain.push(issuer.raw);
+            chain.push(issuer);
             if is_anchor {
-                return Some(chain.clone());
+                // Name constraints bind everything below the CA that sets
+                // them, the anchor's included (as OpenSSL and webpki apply
+                // them), so they are judged on the whole path.
+                match check_name_constraints(chain) {
+                    Ok(()) => return Some(chain.iter().map(|c| c.raw).collect()),
+                    Err(e) => {
+                        self.note(e);
+                        chain.pop();
+                        continue;
+                    }
+                }
             }
             if chain.len() < MAX_DEPTH
-                && let Some(done) = self.extend(issuer, chain)
+                && let Some(done) = self.extend(chain)
             {
                 return Some(done);
             }
@@ -160,59 +178,245 @@ impl<'a> Builder<'a, '_> {
     }
 }
 
+/// RFC 5280 §4.2: a critical extension not in [`policy::UNDERSTOOD_EXTENSIONS`]
+/// refuses the certificate; silently ignoring it would accept a certificate
+/// under a restriction its issuer made mandatory.
+fn check_critical(cert: &Cert<'_>) -> Result<(), PathError> {
+    match policy::unknown_critical_extension(cert) {
+        Some(oid) => Err(PathError::UnknownCriticalExtension { subject: cert.subject_text(), oid }),
+        None => Ok(()),
+    }
+}
+
 fn check_ca(cert: &Cert<'_>, intermediates_below: usize) -> Result<(), PathError> {
-    let name = cert.subject_text();
+    let subject = || cert.subject_text();
     match cert.x509.basic_constraints() {
         Ok(Some(bc)) if bc.value.ca => {
             if let Some(max) = bc.value.path_len_constraint
                 && intermediates_below > max as usize
             {
-                return Err(PathError::Constraints(format!("path length constraint of {name} exceeded")));
+                return Err(PathError::PathLength { subject: subject() });
             }
         }
-        Ok(_) => {
-            return Err(PathError::Constraints(format!("{name} is not a CA certificate")));
-        }
-        Err(_) => {
-            return Err(PathError::Constraints(format!("{name} has malformed basic constraints")));
+        Ok(_) => return Err(PathError::NotCa { subject: subject() }),
+        Err(_) => return Err(PathError::MalformedExtension { subject: subject(), extension: "basic constraints" }),
+    }
+    policy::check_ca_usage(cert).map_err(|reason| PathError::CaUsage { subject: subject(), reason })?;
+    check_critical(cert)
+}
+
+/// A name of a certificate, in the forms name constraints speak of.
+enum Name<'n> {
+    Directory(&'n X509Name<'n>),
+    Dns(&'n str),
+    Email(&'n str),
+    Uri(&'n str),
+    Ip(&'n [u8]),
+    /// A form vanthu does not check (otherName, x400Address, ...).
+    Other(&'static str),
+}
+
+impl Name<'_> {
+    fn form(&self) -> &'static str {
+        match self {
+            Name::Directory(_) => "directoryName",
+            Name::Dns(_) => "dNSName",
+            Name::Email(_) => "rfc822Name",
+            Name::Uri(_) => "uniformResourceIdentifier",
+            Name::Ip(_) => "iPAddress",
+            Name::Other(form) => form,
         }
     }
-    match cert.x509.key_usage() {
-        Ok(Some(ku)) if !ku.value.key_cert_sign() => {
-            Err(PathError::Constraints(format!("{name} may not sign certificates (key usage)")))
+
+    fn text(&self) -> String {
+        match self {
+            Name::Directory(n) => format!("the name \"{}\"", super::name_text(n)),
+            Name::Dns(s) => format!("the DNS name {s}"),
+            Name::Email(s) => format!("the e-mail address {s}"),
+            Name::Uri(s) => format!("the URI {s}"),
+            Name::Ip(b) => format!("the IP address {}", super::hex_upper(b)),
+            Name::Other(form) => format!("a {form} name"),
         }
-        Ok(_) => Ok(()),
-        Err(_) => Err(PathError::Constraints(format!("{name} has a malformed key usage"))),
     }
 }
 
-/// The table of what an end-entity certificate needs for each use.
-pub fn check_usage(cert: &Cert<'_>, usage: Usage) -> Result<(), PathError> {
-    match usage {
-        Usage::DocumentSigning => match cert.x509.key_usage() {
-            // RFC 5280 §4.2.1.3: without the extension the key is not restricted.
-            Ok(None) => Ok(()),
-            Ok(Some(ku)) if ku.value.digital_signature() || ku.value.non_repudiation() => Ok(()),
-            Ok(Some(_)) => Err(PathError::Constraints(
-                "signer certificate key usage allows neither digitalSignature nor nonRepudiation".into(),
-            )),
-            Err(_) => Err(PathError::Constraints("signer certificate has a malformed key usage".into())),
-        },
-        Usage::TimeStamping => match cert.x509.extended_key_usage() {
-            Ok(Some(eku)) if eku.value.time_stamping => Ok(()),
-            _ => Err(PathError::Constraints("TSA certificate lacks the timeStamping extended key usage".into())),
-        },
-        Usage::ReceiptSigning => {
-            check_usage(cert, Usage::DocumentSigning)?;
-            match cert.x509.extended_key_usage() {
-                Ok(Some(eku)) if eku.value.other.iter().any(|o| o.as_bytes() == RECEIPT_SIGNING.0) => Ok(()),
-                _ => Err(PathError::Constraints(
-                    "certificate lacks vanthu's receipt-signing extended key usage: it is not vanthu's receipt certificate"
-                        .into(),
-                )),
+fn general<'n>(g: &'n GeneralName<'n>) -> Name<'n> {
+    match g {
+        GeneralName::DirectoryName(n) => Name::Directory(n),
+        GeneralName::DNSName(s) => Name::Dns(s),
+        GeneralName::RFC822Name(s) => Name::Email(s),
+        GeneralName::URI(s) => Name::Uri(s),
+        GeneralName::IPAddress(b) => Name::Ip(b),
+        GeneralName::OtherName(..) => Name::Other("otherName"),
+        GeneralName::X400Address(_) => Name::Other("x400Address"),
+        GeneralName::EDIPartyName(_) => Name::Other("ediPartyName"),
+        GeneralName::RegisteredID(_) => Name::Other("registeredID"),
+        GeneralName::Invalid(..) => Name::Other("invalid"),
+    }
+}
+
+/// Whether `name` lies in the subtree `base`; `None` when the two are of
+/// different forms (the subtree says nothing about the name).
+fn in_subtree(base: &Name<'_>, name: &Name<'_>) -> Option<bool> {
+    match (base, name) {
+        (Name::Directory(b), Name::Directory(n)) => Some(dn_within(b, n)),
+        (Name::Dns(b), Name::Dns(n)) => Some(dns_within(b, n)),
+        (Name::Email(b), Name::Email(n)) => Some(email_within(b, n)),
+        (Name::Uri(b), Name::Uri(n)) => Some(uri_host(n).is_some_and(|h| host_within(b, h))),
+        (Name::Ip(b), Name::Ip(n)) => Some(ip_within(b, n)),
+        _ => None,
+    }
+}
+
+/// RFC 5280 §4.2.1.10 directoryName: the base's RDNs are the first RDNs of
+/// the name, attribute by attribute (strings compared ignoring case and
+/// runs of white space, as RFC 4518 prepares them in outline).
+fn dn_within(base: &X509Name<'_>, name: &X509Name<'_>) -> bool {
+    let (b, n): (Vec<_>, Vec<_>) = (base.iter().collect(), name.iter().collect());
+    if b.len() > n.len() {
+        return false;
+    }
+    b.iter().zip(&n).all(|(rb, rn)| {
+        let (ab, an): (Vec<_>, Vec<_>) = (rb.iter().collect(), rn.iter().collect());
+        ab.len() == an.len()
+            && ab.iter().zip(&an).all(|(x, y)| {
+                x.attr_type() == y.attr_type()
+                    && match (x.as_str(), y.as_str()) {
+                        (Ok(s), Ok(t)) => fold(s) == fold(t),
+                        _ => x.attr_value().data == y.attr_value().data,
+                    }
+            })
+    })
+}
+
+fn fold(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// dNSName: "example.vn" holds itself and every name below it; a leading
+/// dot (".example.vn", common practice) holds only the names below.
+fn dns_within(base: &str, name: &str) -> bool {
+    let (b, n) = (base.trim_end_matches('.').to_ascii_lowercase(), name.trim_end_matches('.').to_ascii_lowercase());
+    if b.is_empty() {
+        return true;
+    }
+    match b.strip_prefix('.') {
+        Some(_) => n.ends_with(&b),
+        None => n == b || n.ends_with(&format!(".{b}")),
+    }
+}
+
+/// URI hosts: "host.vn" holds only that host; ".vn" every host below it.
+fn host_within(base: &str, host: &str) -> bool {
+    let (b, h) = (base.to_ascii_lowercase(), host.to_ascii_lowercase());
+    if b.starts_with('.') { h.ends_with(&b) } else { h == b }
+}
+
+/// rfc822Name: a whole mailbox ("a@x.vn"), one host ("x.vn"), or every
+/// host below a domain (".x.vn").
+fn email_within(base: &str, addr: &str) -> bool {
+    if base.contains('@') {
+        return match (base.rsplit_once('@'), addr.rsplit_once('@')) {
+            (Some((bl, bh)), Some((al, ah))) => bl == al && bh.eq_ignore_ascii_case(ah),
+            _ => false,
+        };
+    }
+    addr.rsplit_once('@').is_some_and(|(_, host)| host_within(base, host))
+}
+
+/// The host of a URI: after "scheme://" and any "userinfo@", before any
+/// port, path, query or fragment. A URI without an authority, or with an
+/// IP literal, has no host a DNS-style constraint can hold.
+fn uri_host(uri: &str) -> Option<&str> {
+    let rest = uri.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host.starts_with('[') {
+        return None;
+    }
+    let host = host.split(':').next()?;
+    (!host.is_empty()).then_some(host)
+}
+
+/// iPAddress: the base is an address and a mask of the same family.
+fn ip_within(base: &[u8], addr: &[u8]) -> bool {
+    let (net, mask) = base.split_at(base.len() / 2);
+    matches!(addr.len(), 4 | 16)
+        && base.len() == addr.len() * 2
+        && addr.iter().zip(net).zip(mask).all(|((a, n), m)| a & m == n & m)
+}
+
+/// Every name of `cert` that name constraints apply to: the subject (when
+/// not empty), the subject alternative names, and, without those, any
+/// emailAddress attribute of the subject (RFC 5280 §4.2.1.10).
+fn names_of<'n>(cert: &'n Cert<'_>, out: &mut Vec<Name<'n>>) -> Result<(), PathError> {
+    let subject = cert.x509.subject();
+    if subject.iter().next().is_some() {
+        out.push(Name::Directory(subject));
+    }
+    let san = cert.x509.subject_alternative_name().map_err(|_| PathError::MalformedExtension {
+        subject: cert.subject_text(),
+        extension: "subject alternative name",
+    })?;
+    match san {
+        Some(san) => out.extend(san.value.general_names.iter().map(general)),
+        None => out.extend(subject.iter_email().filter_map(|e| e.as_str().ok()).map(Name::Email)),
+    }
+    Ok(())
+}
+
+/// RFC 5280 §6.1.3 (b), (c): every certificate below a CA with name
+/// constraints must have all its names inside the permitted subtrees (of
+/// their form, when the CA names any of that form) and none inside an
+/// excluded one. Self-issued intermediates are exempt, as the RFC says.
+fn check_name_constraints(chain: &[&Cert<'_>]) -> Result<(), PathError> {
+    let mut spent = 0usize;
+    for (i, ca) in chain.iter().enumerate().skip(1) {
+        let nc = match ca.x509.name_constraints() {
+            Ok(None) => continue,
+            Ok(Some(nc)) => nc.value,
+            Err(_) => {
+                return Err(PathError::MalformedExtension {
+                    subject: ca.subject_text(),
+                    extension: "name constraints",
+                });
+            }
+        };
+        let permitted: Vec<Name<'_>> = nc.permitted_subtrees.iter().flatten().map(|s| general(&s.base)).collect();
+        let excluded: Vec<Name<'_>> = nc.excluded_subtrees.iter().flatten().map(|s| general(&s.base)).collect();
+        for (j, cert) in chain.iter().enumerate().take(i) {
+            if j > 0 && cert.subject_raw() == cert.issuer_raw() {
+                continue;
+            }
+            let mut names = Vec::new();
+            names_of(cert, &mut names)?;
+            for name in &names {
+                spent = spent.saturating_add(permitted.len() + excluded.len());
+                if spent > MAX_NAME_CHECKS {
+                    return Err(PathError::NameBudget);
+                }
+                let fail =
+                    |f: fn(String, String, String) -> PathError| f(cert.subject_text(), ca.subject_text(), name.text());
+                for base in permitted.iter().chain(&excluded) {
+                    if let (Name::Other(form), true) = (base, base.form() == name.form()) {
+                        return Err(PathError::NameFormUnsupported {
+                            subject: cert.subject_text(),
+                            ca: ca.subject_text(),
+                            form,
+                        });
+                    }
+                }
+                if excluded.iter().any(|b| in_subtree(b, name) == Some(true)) {
+                    return Err(fail(|subject, ca, name| PathError::NameExcluded { subject, ca, name }));
+                }
+                let of_form: Vec<bool> = permitted.iter().filter_map(|b| in_subtree(b, name)).collect();
+                if !of_form.is_empty() && !of_form.contains(&true) {
+                    return Err(fail(|subject, ca, name| PathError::NameNotPermitted { subject, ca, name }));
+                }
             }
         }
     }
+    Ok(())
 }
 
 /// Which certificate of a path is outside its validity period at `at`.
@@ -248,5 +452,49 @@ impl CertPath<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_subtrees_hold_the_domain_and_below_a_leading_dot_only_below() {
+        assert!(dns_within("edu.vn", "edu.vn"));
+        assert!(dns_within("edu.vn", "LeQuyDon.EDU.vn"));
+        assert!(!dns_within("edu.vn", "notedu.vn"), "a suffix is not a subdomain");
+        assert!(!dns_within(".edu.vn", "edu.vn"));
+        assert!(dns_within(".edu.vn", "a.edu.vn"));
+        assert!(dns_within("", "anything.example"), "an empty base holds every name");
+    }
+
+    #[test]
+    fn mail_subtrees_are_a_mailbox_a_host_or_a_domain() {
+        assert!(email_within("lan@lequydon.edu.vn", "lan@LEQUYDON.edu.vn"));
+        assert!(!email_within("lan@lequydon.edu.vn", "hoa@lequydon.edu.vn"));
+        assert!(email_within("lequydon.edu.vn", "hoa@lequydon.edu.vn"));
+        assert!(!email_within("lequydon.edu.vn", "hoa@mail.lequydon.edu.vn"), "a host base holds that host only");
+        assert!(email_within(".edu.vn", "hoa@mail.lequydon.edu.vn"));
+        assert!(!email_within("lequydon.edu.vn", "not-an-address"));
+    }
+
+    #[test]
+    fn uri_subtrees_judge_the_host() {
+        assert_eq!(uri_host("https://user@portal.edu.vn:8443/a?b#c"), Some("portal.edu.vn"));
+        assert_eq!(uri_host("urn:vanthu:unit:000.00.12.H29"), None, "no authority, no host");
+        assert_eq!(uri_host("https://[2001:db8::1]/"), None);
+        assert!(host_within("portal.edu.vn", "PORTAL.edu.vn"));
+        assert!(!host_within("edu.vn", "portal.edu.vn"), "without a dot, that host only");
+        assert!(host_within(".edu.vn", "portal.edu.vn"));
+    }
+
+    #[test]
+    fn ip_subtrees_are_an_address_and_a_mask_of_one_family() {
+        let net = [10, 1, 0, 0, 255, 255, 0, 0];
+        assert!(ip_within(&net, &[10, 1, 200, 7]));
+        assert!(!ip_within(&net, &[10, 2, 0, 1]));
+        assert!(!ip_within(&net, &[0; 16]), "an IPv6 address is outside an IPv4 subtree");
+        assert!(!ip_within(&[], &[]), "an empty address is no address");
     }
 }

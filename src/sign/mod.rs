@@ -29,6 +29,7 @@ use crate::pdf::write::{Body, Update, pdf_date, text_string, write_string};
 use crate::pdf::{Budget, Document, Limits, PdfError, View};
 use crate::pki::algorithms::{self, AlgorithmError, DigestAlgorithm, SignatureScheme};
 use crate::pki::keys::{KeyError, SigningKey};
+use crate::pki::policy::{self, Usage, UsageError};
 use crate::pki::{Cert, CertError};
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -57,8 +58,10 @@ pub enum SignError {
     CertificateExpired(String),
     #[error("the signing certificate is not valid before {0}")]
     CertificateNotYetValid(String),
-    #[error("the signing certificate's key usage allows neither digitalSignature nor nonRepudiation")]
-    KeyUsage,
+    /// Refused by the policy table ([`crate::pki::policy`]), in the words
+    /// verification would use.
+    #[error("{0}")]
+    Usage(#[from] UsageError),
     #[error("signature field {0:?} is already signed")]
     FieldAlreadySigned(String),
     #[error("the document has no page {0}")]
@@ -113,8 +116,9 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Checks the certificate can sign now: readable, valid at `at`, with a
-    /// key usage that allows signing documents.
+    /// Checks the certificate can sign now: readable, valid at `at`, and
+    /// allowed to sign documents by the policy table (the same check
+    /// verification makes, so nothing is signed that would then fail it).
     fn check(&self, at: OffsetDateTime) -> Result<Cert<'_>, SignError> {
         let cert = Cert::parse(&self.cert).map_err(SignError::Certificate)?;
         if at > cert.not_after() {
@@ -123,11 +127,7 @@ impl Credentials {
         if at < cert.not_before() {
             return Err(SignError::CertificateNotYetValid(crate::asn1::time::fmt_time(cert.not_before())));
         }
-        if let Ok(Some(ku)) = cert.x509.key_usage()
-            && !(ku.value.digital_signature() || ku.value.non_repudiation())
-        {
-            return Err(SignError::KeyUsage);
-        }
+        policy::check_usage(&cert, Usage::DocumentSigning)?;
         Ok(cert)
     }
 }
@@ -241,12 +241,10 @@ pub fn prepare(
     let cert = creds.check(at)?;
     let digest_alg = scheme.digest();
     let identity = SignerIdentity::from_cert(&cert);
-    let max_sig = match scheme {
-        SignatureScheme::RsaPkcs1Sha256 | SignatureScheme::RsaPkcs1Sha384 | SignatureScheme::RsaPkcs1Sha512 => 1024,
-        SignatureScheme::EcdsaP256Sha256 => 72,
-        SignatureScheme::EcdsaP384Sha384 => 104,
-        SignatureScheme::Ed25519 => 64,
-    };
+    // The certificate's key decides the size (an RSA signature is as long
+    // as its modulus); a key the table cannot read gets the largest RSA size.
+    let max_sig = algorithms::key_kind(cert.spki())
+        .map_or(policy::max_signature_len(algorithms::KeyKind::Rsa { bits: 8192 }), policy::max_signature_len);
     let estimate =
         assemble(creds, &identity, scheme, &vec![0; digest_alg.digest(b"").len()], &vec![0xFF; max_sig], None).len();
     let layout = lay_out(Source::Bytes(input), &cert, opts, at, estimate + tsa_reserve + SLACK)?;
@@ -268,6 +266,9 @@ pub fn finish(
     tsa: Option<&dyn Timestamper>,
 ) -> Result<(), SignError> {
     let cert = Cert::parse(&creds.cert).map_err(SignError::Certificate)?;
+    // The certificate given now is the one the CMS names: the same table as
+    // at `prepare` (its validity was judged then, at the signing time).
+    policy::check_usage(&cert, Usage::DocumentSigning)?;
     let identity = SignerIdentity::from_cert(&cert);
     let digest_alg = scheme.digest();
     // The placeholder: the newest signature dictionary whose /ByteRange is

@@ -13,6 +13,7 @@
 //! (`spawn_blocking`), so a slow disk never stalls the accept loop.
 
 pub mod blobs;
+pub mod directory;
 pub mod sqlite;
 
 use crate::audit::{Entry, Event, Head};
@@ -39,6 +40,12 @@ pub enum StoreError {
     NoCertificate(String),
     #[error("certificate {0} is already revoked")]
     AlreadyRevoked(String),
+    #[error("the directory changed meanwhile (version {found:?}, expected {expected:?}); try again")]
+    DirectoryChanged { expected: Option<u64>, found: Option<u64> },
+    #[error("no person {0} among the signers vanthu holds keys for")]
+    NoPerson(String),
+    #[error("person {0} is locked after too many wrong PINs")]
+    PersonLocked(String),
 }
 
 /// A document as accepted: the received bytes, the update vanthu appended
@@ -161,6 +168,90 @@ pub enum CertChange {
     Revoke { serial: String, at: String, reason: String },
 }
 
+/// A new version of the directory.
+#[derive(Debug, Clone)]
+pub struct DirectoryWrite {
+    /// The version the change was made from (`None`: the store has no
+    /// directory yet); if another writer got there first, the commit fails
+    /// with [`StoreError::DirectoryChanged`] and changes nothing. The new
+    /// version is this one plus one (1 for the first).
+    pub expect: Option<u64>,
+    /// The whole directory, as `Directory::to_json` writes it.
+    pub document: String,
+    /// SHA-256 of `document`, lower-case hex.
+    pub sha256: String,
+    /// Who made it (as in the audit log).
+    pub actor: String,
+}
+
+/// The directory as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDirectory {
+    pub version: u64,
+    /// The whole directory (JSON).
+    pub document: String,
+    /// SHA-256 of `document`, lower-case hex.
+    pub sha256: String,
+}
+
+/// A person whose signing key vanthu holds (remote signing). The key is
+/// sealed in the data directory; the PIN is kept only as its Argon2id hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRecord {
+    /// vanthu's opaque id (`p-` and 16 hex digits).
+    pub id: String,
+    /// The organ id of the unit the person belongs to.
+    pub unit: String,
+    pub name: String,
+    pub position: String,
+    /// The person signing certificate's serial (lower-case hex, in the registry).
+    pub cert_serial: String,
+    /// The sealed key file and the certificate, relative to the data directory.
+    pub key_file: String,
+    pub cert_file: String,
+    /// The PIN's Argon2id hash, as a PHC string.
+    pub pin_hash: String,
+    /// Wrong PINs since the last right one (attempts in flight included).
+    pub failed_attempts: u32,
+    /// When the person was locked (RFC 3339); `None` while usable.
+    pub locked_at: Option<String>,
+    pub created_at: String,
+}
+
+/// A change to the signers vanthu holds keys for.
+#[derive(Debug, Clone)]
+pub enum PersonChange {
+    Add(PersonRecord),
+    /// Counts one attempt before its PIN is checked, so parallel attempts
+    /// cannot together try more than `limit` PINs: fails the change with
+    /// [`StoreError::PersonLocked`] when the person is locked or has no
+    /// attempt left.
+    ReserveAttempt {
+        id: String,
+        limit: u32,
+    },
+    /// The PIN was right: the count starts again.
+    ResetAttempts {
+        id: String,
+    },
+    /// The PIN was wrong: the reserved attempt stays counted, and the person
+    /// is locked at `at` once `limit` attempts are spent.
+    LockIfSpent {
+        id: String,
+        limit: u32,
+        at: String,
+    },
+    /// An administrator lifts a lock (and clears the count).
+    Unlock {
+        id: String,
+    },
+    /// A new PIN hash (clears the count; a lock stays).
+    SetPin {
+        id: String,
+        pin_hash: String,
+    },
+}
+
 /// Everything one request changes, committed at once.
 #[derive(Debug, Default)]
 pub struct Change {
@@ -168,6 +259,10 @@ pub struct Change {
     pub updates: Vec<DeliveryUpdate>,
     /// Certificate registry changes (administration).
     pub certificates: Vec<CertChange>,
+    /// A new version of the directory (administration).
+    pub directory: Option<DirectoryWrite>,
+    /// Changes to the signers vanthu holds keys for.
+    pub persons: Vec<PersonChange>,
     pub events: Vec<Event>,
 }
 
@@ -216,6 +311,15 @@ pub trait Store: Send + Sync + 'static {
     fn certificates(&self) -> Result<Vec<CertRecord>, StoreError>;
     /// One registered certificate by serial (lower-case hex).
     fn certificate(&self, serial: &str) -> Result<Option<CertRecord>, StoreError>;
+    /// The current directory, `None` before it was first stored.
+    fn directory(&self) -> Result<Option<StoredDirectory>, StoreError>;
+    /// The current directory's version alone: cheap enough to poll every
+    /// second, so every gateway instance on one store sees a change.
+    fn directory_version(&self) -> Result<Option<u64>, StoreError>;
+    /// The signers vanthu holds keys for, oldest first; of one unit if given.
+    fn persons(&self, unit: Option<&str>) -> Result<Vec<PersonRecord>, StoreError>;
+    /// One signer by id.
+    fn person(&self, id: &str) -> Result<Option<PersonRecord>, StoreError>;
 }
 
 /// Totals the metrics endpoint reports.

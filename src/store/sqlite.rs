@@ -8,8 +8,8 @@
 //! and applied in order at open (`PRAGMA user_version`).
 
 use super::{
-    CertChange, CertRecord, Change, Counts, DeliveryRecord, DocumentRecord, InboxQuery, ReceiptMaker, ReceiptRecord,
-    Store, StoreError, blobs::BlobId,
+    CertChange, CertRecord, Change, Counts, DeliveryRecord, DirectoryWrite, DocumentRecord, InboxQuery, PersonChange,
+    PersonRecord, ReceiptMaker, ReceiptRecord, Store, StoreError, StoredDirectory, blobs::BlobId,
 };
 use crate::audit::{Chain, Entry, Hash, Head};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -18,9 +18,15 @@ use std::sync::Mutex;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// The schema, one migration per entry; never edit a released one.
-const MIGRATIONS: &[&str] = &[
-    r#"
+/// The schema, one numbered migration per entry; never edit a released
+/// one. Numbers are taken by the change that needs them, so a number can be
+/// missing here while another branch owns it: the runner records each
+/// migration it applies (`schema_migrations`) and applies the missing ones
+/// whenever they arrive, not only those above the highest applied.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE documents (
     rowid_ INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -76,7 +82,10 @@ CREATE TABLE audit (
     hash TEXT NOT NULL
 );
 "#,
-    r#"
+    ),
+    (
+        2,
+        r#"
 CREATE TABLE certificates (
     serial TEXT NOT NULL PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -92,7 +101,91 @@ CREATE TABLE certificates (
 );
 CREATE INDEX certificates_not_after ON certificates (not_after);
 "#,
+    ),
+    (
+        3,
+        // 3: the directory. One row per version, each the whole directory as
+        // JSON: it is checked and indexed as a whole (cycles, ambiguous names),
+        // so every reader wants all of it; a change is one insert, and an
+        // export is the stored text byte for byte.
+        r#"
+CREATE TABLE directory_versions (
+    version INTEGER NOT NULL PRIMARY KEY,
+    document TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"#,
+    ),
+    (
+        4,
+        r#"
+CREATE TABLE persons (
+    id TEXT NOT NULL PRIMARY KEY,
+    unit TEXT NOT NULL,
+    name TEXT NOT NULL,
+    position TEXT NOT NULL,
+    cert_serial TEXT NOT NULL,
+    key_file TEXT NOT NULL,
+    cert_file TEXT NOT NULL,
+    pin_hash TEXT NOT NULL,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    locked_at TEXT,
+    created_at TEXT NOT NULL,
+    added_seq INTEGER NOT NULL
+);
+CREATE INDEX persons_unit ON persons (unit, added_seq);
+"#,
+    ),
 ];
+
+/// Applies the migrations `conn` lacks, each in its own transaction with
+/// its record. A database from before `schema_migrations` existed had its
+/// migrations applied in order up to `user_version`: those are recorded
+/// first. `user_version` keeps the highest number applied, so an older
+/// vanthu still sees a newer schema and refuses it.
+fn migrate(conn: &Connection, migrations: &[(i64, &str)]) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = migrations.iter().map(|(n, _)| *n).max().unwrap_or(0);
+    if version > known {
+        return Err(StoreError::SchemaTooNew { found: version, supported: known });
+    }
+    let tx = conn.unchecked_transaction()?;
+    let fresh: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+        [],
+        |r| r.get(0),
+    )?;
+    if fresh == 0 {
+        tx.execute_batch(
+            "CREATE TABLE schema_migrations (number INTEGER NOT NULL PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )?;
+        for n in 1..=version {
+            tx.execute("INSERT INTO schema_migrations (number, applied_at) VALUES (?1, ?2)", params![n, now_text()])?;
+        }
+    }
+    tx.commit()?;
+    let applied: Vec<i64> = {
+        let mut stmt = conn.prepare("SELECT number FROM schema_migrations")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    if let Some(&unknown) = applied.iter().find(|n| !migrations.iter().any(|(m, _)| m == *n)) {
+        return Err(StoreError::SchemaTooNew { found: unknown, supported: known });
+    }
+    let mut missing: Vec<&(i64, &str)> = migrations.iter().filter(|(n, _)| !applied.contains(n)).collect();
+    missing.sort_by_key(|(n, _)| *n);
+    for (n, sql) in missing {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute("INSERT INTO schema_migrations (number, applied_at) VALUES (?1, ?2)", params![n, now_text()])?;
+        let top: i64 = tx.query_row("SELECT MAX(number) FROM schema_migrations", [], |r| r.get(0))?;
+        tx.pragma_update(None, "user_version", top)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -115,17 +208,7 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let supported = MIGRATIONS.len() as i64;
-        if version > supported {
-            return Err(StoreError::SchemaTooNew { found: version, supported });
-        }
-        for (i, m) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
-            let tx = conn.unchecked_transaction()?;
-            tx.execute_batch(m)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-            tx.commit()?;
-        }
+        migrate(&conn, MIGRATIONS)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let r = Connection::open_with_flags(
@@ -290,6 +373,121 @@ fn apply_certificate(tx: &rusqlite::Transaction<'_>, c: &CertChange) -> Result<(
     Ok(())
 }
 
+/// Directory versions kept besides the current one (older ones are
+/// deleted in the commit that adds a new one): enough to look back at
+/// recent changes, bounded however often the directory changes. What each
+/// change did stays in the audit log.
+const DIRECTORY_VERSIONS_KEPT: i64 = 50;
+
+fn directory_version_of(conn: &Connection) -> Result<Option<u64>, StoreError> {
+    let v: Option<i64> = conn.query_row("SELECT MAX(version) FROM directory_versions", [], |r| r.get(0))?;
+    v.map(|v| u64::try_from(v).map_err(|_| StoreError::Corrupt("directory version"))).transpose()
+}
+
+fn write_directory(tx: &rusqlite::Transaction<'_>, w: &DirectoryWrite) -> Result<(), StoreError> {
+    // Compare-and-set on the version: two writers that read the same
+    // version cannot both write the next one (the loser re-reads).
+    let found = directory_version_of(tx)?;
+    if found != w.expect {
+        return Err(StoreError::DirectoryChanged { expected: w.expect, found });
+    }
+    let version = w.expect.map_or(Some(1), |v| v.checked_add(1)).ok_or(StoreError::Corrupt("directory version"))?;
+    let version = i64::try_from(version).map_err(|_| StoreError::Corrupt("directory version"))?;
+    tx.execute(
+        "INSERT INTO directory_versions (version, document, sha256, actor, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![version, w.document, w.sha256, w.actor, now_text()],
+    )?;
+    tx.execute(
+        "DELETE FROM directory_versions WHERE version <= ?1",
+        params![version.saturating_sub(DIRECTORY_VERSIONS_KEPT)],
+    )?;
+    Ok(())
+}
+
+const PERSON_COLUMNS: &str = "id, unit, name, position, cert_serial, key_file, cert_file, pin_hash, \
+     failed_attempts, locked_at, created_at";
+
+fn person_from_row(r: &Row<'_>) -> rusqlite::Result<PersonRecord> {
+    Ok(PersonRecord {
+        id: r.get(0)?,
+        unit: r.get(1)?,
+        name: r.get(2)?,
+        position: r.get(3)?,
+        cert_serial: r.get(4)?,
+        key_file: r.get(5)?,
+        cert_file: r.get(6)?,
+        pin_hash: r.get(7)?,
+        failed_attempts: u32::try_from(r.get::<_, i64>(8)?).unwrap_or(u32::MAX),
+        locked_at: r.get(9)?,
+        created_at: r.get(10)?,
+    })
+}
+
+fn apply_person(tx: &rusqlite::Transaction<'_>, c: &PersonChange) -> Result<(), StoreError> {
+    let touched = |n: usize, id: &str| if n == 0 { Err(StoreError::NoPerson(id.to_string())) } else { Ok(()) };
+    match c {
+        PersonChange::Add(p) => {
+            tx.execute(
+                &format!(
+                    "INSERT INTO persons ({PERSON_COLUMNS}, added_seq) \
+                     SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11, COALESCE(MAX(added_seq), 0) + 1 FROM persons"
+                ),
+                params![
+                    p.id,
+                    p.unit,
+                    p.name,
+                    p.position,
+                    p.cert_serial,
+                    p.key_file,
+                    p.cert_file,
+                    p.pin_hash,
+                    i64::from(p.failed_attempts),
+                    p.locked_at,
+                    p.created_at
+                ],
+            )?;
+        }
+        PersonChange::ReserveAttempt { id, limit } => {
+            // Compare-and-set: only an unlocked person with an attempt left.
+            let n = tx.execute(
+                "UPDATE persons SET failed_attempts = failed_attempts + 1 \
+                 WHERE id = ?1 AND locked_at IS NULL AND failed_attempts < ?2",
+                params![id, i64::from(*limit)],
+            )?;
+            if n == 0 {
+                let exists: Option<i64> =
+                    tx.query_row("SELECT 1 FROM persons WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+                return Err(match exists {
+                    Some(_) => StoreError::PersonLocked(id.clone()),
+                    None => StoreError::NoPerson(id.clone()),
+                });
+            }
+        }
+        PersonChange::ResetAttempts { id } => {
+            touched(tx.execute("UPDATE persons SET failed_attempts = 0 WHERE id = ?1", [id])?, id)?;
+        }
+        PersonChange::LockIfSpent { id, limit, at } => {
+            tx.execute(
+                "UPDATE persons SET locked_at = ?1 WHERE id = ?2 AND locked_at IS NULL AND failed_attempts >= ?3",
+                params![at, id, i64::from(*limit)],
+            )?;
+        }
+        PersonChange::Unlock { id } => {
+            touched(tx.execute("UPDATE persons SET failed_attempts = 0, locked_at = NULL WHERE id = ?1", [id])?, id)?;
+        }
+        PersonChange::SetPin { id, pin_hash } => {
+            touched(
+                tx.execute(
+                    "UPDATE persons SET pin_hash = ?1, failed_attempts = 0 WHERE id = ?2",
+                    params![pin_hash, id],
+                )?,
+                id,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn commit(&self, change: Change, receipts: ReceiptMaker<'_>) -> Result<Head, StoreError> {
         let mut conn = self.lock();
@@ -352,6 +550,12 @@ impl Store for SqliteStore {
         }
         for c in &change.certificates {
             apply_certificate(&tx, c)?;
+        }
+        if let Some(w) = &change.directory {
+            write_directory(&tx, w)?;
+        }
+        for p in &change.persons {
+            apply_person(&tx, p)?;
         }
         let mut chain = Chain::new(head_of(&tx)?);
         {
@@ -549,6 +753,45 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn directory(&self) -> Result<Option<StoredDirectory>, StoreError> {
+        let conn = self.read();
+        let row: Option<(i64, String, String)> = conn
+            .query_row(
+                "SELECT version, document, sha256 FROM directory_versions ORDER BY version DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        row.map(|(version, document, sha256)| {
+            Ok(StoredDirectory {
+                version: u64::try_from(version).map_err(|_| StoreError::Corrupt("directory version"))?,
+                document,
+                sha256,
+            })
+        })
+        .transpose()
+    }
+
+    fn directory_version(&self) -> Result<Option<u64>, StoreError> {
+        directory_version_of(&self.read())
+    }
+
+    fn persons(&self, unit: Option<&str>) -> Result<Vec<PersonRecord>, StoreError> {
+        let conn = self.read();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE ?1 IS NULL OR unit = ?1 ORDER BY added_seq"
+        ))?;
+        let rows = stmt.query_map([unit], person_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn person(&self, id: &str) -> Result<Option<PersonRecord>, StoreError> {
+        let conn = self.read();
+        Ok(conn
+            .query_row(&format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = ?1"), [id], person_from_row)
+            .optional()?)
+    }
+
     fn counts(&self) -> Result<Counts, StoreError> {
         let conn = self.read();
         let documents: i64 = conn.query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))?;
@@ -561,4 +804,43 @@ impl Store for SqliteStore {
 /// The current time as stored (RFC 3339, UTC).
 pub fn timestamp() -> String {
     now_text()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn a_migration_number_arriving_later_is_still_applied() {
+        let conn = Connection::open_in_memory().unwrap();
+        // A database of the old runner: migrations 1 and 2, by user_version only.
+        conn.execute_batch("CREATE TABLE one (x INTEGER); CREATE TABLE two (x INTEGER); PRAGMA user_version = 2;")
+            .unwrap();
+        let with_gap: &[(i64, &str)] = &[
+            (1, "CREATE TABLE one (x INTEGER)"),
+            (2, "CREATE TABLE two (x INTEGER)"),
+            (4, "CREATE TABLE four (x INTEGER)"),
+        ];
+        migrate(&conn, with_gap).unwrap();
+        assert!(tables(&conn).contains(&"four".to_string()));
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, 4);
+        // Number 3 lands later (another branch): applied although 4 is.
+        let filled: &[(i64, &str)] = &[
+            (1, "CREATE TABLE one (x INTEGER)"),
+            (2, "CREATE TABLE two (x INTEGER)"),
+            (3, "CREATE TABLE three (x INTEGER)"),
+            (4, "CREATE TABLE four (x INTEGER)"),
+        ];
+        migrate(&conn, filled).unwrap();
+        assert!(tables(&conn).contains(&"three".to_string()));
+        migrate(&conn, filled).unwrap(); // nothing twice
+        // A database that has a migration this build does not know is refused.
+        assert!(matches!(migrate(&conn, with_gap), Err(StoreError::SchemaTooNew { found: 3, .. })));
+    }
 }

@@ -19,6 +19,7 @@ use crate::pdf::{Budget, Document, Limits, PdfError};
 use crate::pki::algorithms::{AlgorithmError, DigestAlgorithm};
 use crate::pki::crl::{CrlSet, Revocation};
 use crate::pki::path::{self, PathError, Usage, ValidityError};
+use crate::pki::policy::{self, RevocationGap, RevocationOutcome, RevocationPolicy};
 use crate::pki::{Cert, TrustStore};
 use report::{Changes, Indication, Report, SignatureReport, Signer, SubIndication, Timestamp};
 use std::cell::RefCell;
@@ -51,6 +52,22 @@ pub struct Options {
     pub at: Option<OffsetDateTime>,
     pub limits: Limits,
     pub max_file_size: u64,
+    /// How a certificate without current revocation data is judged when no
+    /// CRL from its issuer is in `crls`.
+    pub revocation: RevocationPolicy,
+    /// The same, when `crls` holds a CRL from its issuer (current or not).
+    /// The gateway sets this to hard: for the CAs whose lists it holds, a
+    /// missing or stale answer is not a pass.
+    pub revocation_with_crl: RevocationPolicy,
+}
+
+impl Options {
+    /// One policy for every certificate (the CLI's `--revocation`).
+    pub fn with_revocation(mut self, policy: RevocationPolicy) -> Self {
+        self.revocation = policy;
+        self.revocation_with_crl = policy;
+        self
+    }
 }
 
 impl Default for Options {
@@ -61,6 +78,8 @@ impl Default for Options {
             at: None,
             limits: Limits::default(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            revocation: RevocationPolicy::Soft,
+            revocation_with_crl: RevocationPolicy::Soft,
         }
     }
 }
@@ -568,8 +587,18 @@ fn validate_signer_path(
         Err(e) => {
             let sub = match e {
                 PathError::NoChain | PathError::Budget => SubIndication::NoCertificateChainFound,
-                PathError::Constraints(_) => SubIndication::ChainConstraintsFailure,
                 PathError::Crypto(_) => SubIndication::CryptoConstraintsFailure,
+                PathError::Unreadable
+                | PathError::Usage(_)
+                | PathError::NotCa { .. }
+                | PathError::PathLength { .. }
+                | PathError::CaUsage { .. }
+                | PathError::MalformedExtension { .. }
+                | PathError::UnknownCriticalExtension { .. }
+                | PathError::NameNotPermitted { .. }
+                | PathError::NameExcluded { .. }
+                | PathError::NameFormUnsupported { .. }
+                | PathError::NameBudget => SubIndication::ChainConstraintsFailure,
             };
             rep.fail(sub, e.to_string());
             return;
@@ -598,9 +627,31 @@ fn validate_signer_path(
         rep.fail(sub, format!("{e} (validation time {})", report::fmt_time(when)));
         return;
     }
+    // Accepted by the policy table when the path was built; what it accepts
+    // with a warning is said here.
+    if let Some(Ok(notes)) = path.certs.first().map(|leaf| policy::check_usage(leaf, usage)) {
+        rep.warnings.extend(notes.iter().map(ToString::to_string));
+    }
+    check_revocation(&path, poe, opts, at, rep);
+}
+
+/// Revocation of every certificate of `path` but the anchor, by the CRLs of
+/// its issuer; what a missing or stale CRL amounts to is the
+/// [`RevocationPolicy`] for that issuer (EN 319 102-1 §5.2.6: no current
+/// status is INDETERMINATE under a policy that requires one).
+fn check_revocation(
+    path: &path::CertPath<'_>,
+    poe: Option<OffsetDateTime>,
+    opts: &Options,
+    at: OffsetDateTime,
+    rep: &mut SignatureReport,
+) {
+    // A revocation found anywhere on the path outranks a gap found before it.
+    let mut gap: Option<(SubIndication, String)> = None;
     for pair in path.certs.windows(2) {
         let (cert, issuer) = (&pair[0], &pair[1]);
-        match opts.crls.status(cert, issuer, &mut rep.warnings) {
+        let policy = if opts.crls.names_issuer(issuer) { opts.revocation_with_crl } else { opts.revocation };
+        let missing = match opts.crls.status(cert, issuer, at, &mut rep.warnings) {
             Revocation::Revoked { date, reason } => {
                 if poe.is_some_and(|t| t < date) {
                     rep.warnings.push(format!(
@@ -617,20 +668,46 @@ fn validate_signer_path(
                 );
                 return;
             }
-            Revocation::Good => {}
-            Revocation::Unknown if opts.crls.is_empty() => {
-                let note = "revocation not checked: no CRLs were given".to_string();
+            Revocation::Good => continue,
+            Revocation::NotCurrent { next_update } => {
+                let when = match next_update {
+                    Some(t) => format!("its nextUpdate {} has passed", report::fmt_time(t)),
+                    None => "it has no nextUpdate".to_string(),
+                };
+                let note = format!(
+                    "revocation of {} not known: the CRL of {} is not current ({when}; validation time {})",
+                    cert.subject_text(),
+                    issuer.subject_text(),
+                    report::fmt_time(at)
+                );
+                (RevocationGap::NotCurrent, note)
+            }
+            Revocation::Unknown if opts.crls.is_empty() && policy == RevocationPolicy::Soft => {
+                (RevocationGap::NoData, "revocation not checked: no CRLs were given".to_string())
+            }
+            Revocation::Unknown => (
+                RevocationGap::NoData,
+                format!("revocation of {} not checked: no CRL from its issuer was given", cert.subject_text()),
+            ),
+        };
+        let (kind, note) = missing;
+        match policy::revocation_outcome(policy) {
+            RevocationOutcome::Warn => {
                 if !rep.warnings.contains(&note) {
                     rep.warnings.push(note);
                 }
             }
-            Revocation::Unknown => {
-                rep.warnings.push(format!(
-                    "revocation of {} not checked: no CRL from its issuer was given",
-                    cert.subject_text()
-                ));
+            RevocationOutcome::Indeterminate => {
+                let sub = match kind {
+                    RevocationGap::NotCurrent => SubIndication::RevocationOutOfBoundsNoPoe,
+                    RevocationGap::NoData => SubIndication::TryLater,
+                };
+                gap.get_or_insert((sub, note));
             }
         }
+    }
+    if let Some((sub, note)) = gap {
+        rep.fail(sub, note);
     }
 }
 

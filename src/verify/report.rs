@@ -40,6 +40,11 @@ pub enum SubIndication {
     ChainConstraintsFailure,
     CryptoConstraintsFailure,
     SignedDataNotFound,
+    /// No revocation data at all under a policy that requires it.
+    TryLater,
+    /// Only revocation data past its nextUpdate under a policy that
+    /// requires current data.
+    RevocationOutOfBoundsNoPoe,
 }
 
 impl SubIndication {
@@ -53,7 +58,9 @@ impl SubIndication {
             | NoCertificateChainFound
             | ChainConstraintsFailure
             | CryptoConstraintsFailure
-            | SignedDataNotFound => Indication::Indeterminate,
+            | SignedDataNotFound
+            | TryLater
+            | RevocationOutOfBoundsNoPoe => Indication::Indeterminate,
         }
     }
 
