@@ -70,6 +70,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/documents/{id}/receipts", get(receipts))
         .merge(super::admin::routes())
         .merge(super::admin_directory::routes())
+        .merge(super::admin_trust::routes())
         .merge(super::signing::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod admin_directory;
+pub mod admin_trust;
 pub mod api;
 pub mod error;
 pub mod metrics;
