@@ -454,3 +454,50 @@ fn a_ca_trusted_for_documents_makes_its_signatures_count_at_intake_and_a_clients
     assert!(has("admin:admin", "trust_added"), "{audit:?}");
     assert!(has("admin:cli", "trust_added") && has("admin:cli", "trust_removed"), "{audit:?}");
 }
+
+#[test]
+fn an_external_cas_crl_given_with_it_refuses_what_it_lists() {
+    let s = start();
+    let ext = s.dir.path().join("ext");
+    let ca = make_ca(&ext, "Commercial CA with a CRL");
+    let uri = format!("urn:vanthu:unit:{SCHOOL}");
+    let server_ca = s.internal(SCHOOL).server_ca;
+    let (c, k) = make_leaf(&ext, "kept", "Kept", &client_ext(&uri));
+    let kept = Client { cert: c, key: k, server_ca: server_ca.clone() };
+    let (c, k) = make_leaf(&ext, "lost", "Lost laptop", &client_ext(&uri));
+    let lost = Client { cert: c, key: k, server_ca };
+    // The CA's own CRL, made with `openssl ca`, listing the lost one.
+    std::fs::write(ext.join("index.txt"), "").unwrap();
+    std::fs::write(ext.join("crlnumber"), "1000\n").unwrap();
+    std::fs::write(
+        ext.join("ca.cnf"),
+        "[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\ncrlnumber=crlnumber\ndefault_md=sha256\ndefault_crl_days=30\n",
+    )
+    .unwrap();
+    openssl(&["ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.pem", "-revoke", "lost.pem"], &ext);
+    openssl(&["ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.pem", "-gencrl", "-out", "crl.pem"], &ext);
+    let crl = ext.join("crl.pem");
+
+    // A CRL of another CA is refused with the CA.
+    let other = make_ca(&s.dir.path().join("other"), "Another CA");
+    let (code, err) = s.cli_refused(&[
+        "ca",
+        "trust",
+        "add",
+        "--purpose",
+        "clients",
+        "--crl",
+        crl.to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not by the CA"), "{err}");
+
+    s.cli(&["ca", "trust", "add", "--purpose", "clients", "--crl", crl.to_str().unwrap(), ca.to_str().unwrap()]);
+    time_until("the clients CA in force", || s.curl(&kept, &[], "/api/v1/inbox").is_ok_and(|r| r.status == 200));
+    let refused = s.curl(&lost, &[], "/api/v1/inbox");
+    assert!(refused.is_err(), "a certificate its CA's CRL lists connects: {:?}", refused.map(|r| r.status));
+    let listed = s.cli(&["ca", "trust", "list", "--json"]);
+    let v: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(v[0]["crl"], true, "{v}");
+}
