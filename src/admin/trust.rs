@@ -149,17 +149,29 @@ fn cert_of(dd: &DataDir, path: &std::path::Path) -> Result<Vec<u8>, AdminError> 
         .ok_or_else(|| AdminError::BadCertificate(path.display().to_string()))
 }
 
-/// Reads what is trusted now.
+/// Reads what is trusted now. A file that cannot be read or parsed is
+/// left out and logged: a stray file here must not stop the watcher from
+/// putting the internal CA's next revocation in force (it reads both).
 pub fn load(dd: &DataDir) -> Result<External, AdminError> {
     let mut ext = External::default();
-    for p in files(dd, "documents", "pem") {
-        ext.documents.push(cert_of(dd, &p)?);
-    }
-    for p in files(dd, "clients", "pem") {
-        ext.clients.push(cert_of(dd, &p)?);
+    let skip = |p: &std::path::Path, e: &dyn std::fmt::Display| {
+        tracing::warn!(file = %p.display(), error = %e, "trusted external CA file left out");
+    };
+    for (sub, into) in [("documents", &mut ext.documents), ("clients", &mut ext.clients)] {
+        for p in files(dd, sub, "pem") {
+            match cert_of(dd, &p) {
+                Ok(der) if crate::pki::Cert::parse(&der).is_ok() => into.push(der),
+                Ok(_) => skip(&p, &"not a certificate"),
+                Err(e) => skip(&p, &e),
+            }
+        }
     }
     for p in files(dd, "crl", "der") {
-        ext.crls.push(dd.read(&p)?);
+        match dd.read(&p) {
+            Ok(der) if crate::pki::crl::CrlSet::new().add(&der, "CRL").is_ok() => ext.crls.push(der),
+            Ok(_) => skip(&p, &"not a usable CRL"),
+            Err(e) => skip(&p, &e),
+        }
     }
     Ok(ext)
 }
