@@ -69,7 +69,8 @@
 //!   at once so the TLS layer refuses a revoked certificate at the next
 //!   handshake; PKCS#12 output of issued keys ([`pki::pkcs12`]) and the
 //!   crash-safe re-sealing of held keys under a new master secret
-//!   ([`admin::keys`]).
+//!   ([`admin::keys`]); external CAs trusted per purpose, for document
+//!   signatures or client authentication ([`admin::trust`]).
 //! - [`persons`]: signing for people — the signers whose keys vanthu
 //!   holds (remote signing with a PIN checked against an Argon2id hash,
 //!   attempts bounded and locked in the store, every attempt audited) and

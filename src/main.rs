@@ -305,6 +305,48 @@ enum CaCmd {
         #[command(flatten)]
         gw: GatewayArgs,
     },
+    /// External CAs (a government or commercial CA) trusted for document
+    /// signatures, client certificates, or both; a running server picks changes
+    /// up within about a second.
+    Trust {
+        #[command(subcommand)]
+        cmd: TrustCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrustCmd {
+    /// Trust a CA certificate (PEM or DER, one per file) for a purpose.
+    Add {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// documents (signatures on intake), clients (TLS client
+        /// certificates of units), or both.
+        #[arg(long, value_name = "PURPOSE")]
+        purpose: String,
+        /// The CA's CRL (DER or PEM), used for both purposes.
+        #[arg(long, value_name = "CRL")]
+        crl: Option<PathBuf>,
+        file: PathBuf,
+    },
+    /// The trusted external CAs: SHA-256, purpose, subject, expiry, CRL held.
+    List {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop trusting a CA (by SHA-256 of its certificate), or every CA for a purpose.
+    Remove {
+        #[command(flatten)]
+        gw: GatewayArgs,
+        /// Remove every external CA trusted for this purpose (one trusted for
+        /// both keeps the other purpose; `both` removes them all).
+        #[arg(long, value_name = "PURPOSE", conflicts_with = "sha256")]
+        all_for_purpose: Option<String>,
+        #[arg(required_unless_present = "all_for_purpose")]
+        sha256: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -657,6 +699,7 @@ fn main() -> ExitCode {
         Command::Cert { cmd: CertCmd::Expiring { gw, days, json } } => run_cert_list(&gw, Some(days), json),
         Command::Ca { cmd: CaCmd::Show { gw, json } } => run_ca_show(&gw, json),
         Command::Ca { cmd: CaCmd::Rotate { gw } } => run_ca_rotate(&gw),
+        Command::Ca { cmd: CaCmd::Trust { cmd } } => run_ca_trust(cmd),
         Command::Audit { cmd: AuditCmd::Verify { gw } } => run_audit_verify(&gw),
         Command::Keys { cmd: KeysCmd::Rekey { gw, new_master_key_file } } => run_keys_rekey(&gw, &new_master_key_file),
         Command::Person { cmd } => run_person(cmd),
@@ -1468,6 +1511,72 @@ fn run_ca_rotate(gw: &GatewayArgs) -> Result<i32, String> {
     let c = vanthu::admin::ca::rotate(&store, &dd, CLI_ACTOR).map_err(|e| e.to_string())?;
     println!("rotated: new certificates come from the new CA; earlier ones stay valid until they expire");
     print_ca(&c);
+    Ok(exit_code::VALID)
+}
+
+/// Reads a file given to `vanthu ca trust add`, at most
+/// [`vanthu::admin::trust::MAX_INPUT_BYTES`].
+fn read_small(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut buf = Vec::new();
+    let limit = u64::try_from(vanthu::admin::trust::MAX_INPUT_BYTES).unwrap_or(u64::MAX).saturating_add(1);
+    f.take(limit).read_to_end(&mut buf).map_err(|e| format!("{}: {e}", path.display()))?;
+    if buf.len() > vanthu::admin::trust::MAX_INPUT_BYTES {
+        return Err(format!("{}: {}", path.display(), vanthu::admin::trust::TrustError::TooLarge));
+    }
+    Ok(buf)
+}
+
+fn print_trusted(v: &vanthu::admin::trust::TrustedView) {
+    println!("{}\t{}\t{}\t{}\t{}", v.sha256, v.purpose, v.not_after, if v.crl { "crl" } else { "no-crl" }, v.subject);
+}
+
+fn run_ca_trust(cmd: TrustCmd) -> Result<i32, String> {
+    use vanthu::admin::trust;
+    match cmd {
+        TrustCmd::Add { gw, purpose, crl, file } => {
+            let purpose = trust::Purpose::parse(&purpose).map_err(|e| e.to_string())?;
+            let cert = read_small(&file)?;
+            let crl = crl.as_deref().map(read_small).transpose()?;
+            let cfg = gateway_config(&gw)?;
+            let dd = vanthu::datadir::DataDir::new(&cfg.data);
+            let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+            let v = trust::add(&store, &dd, &cert, purpose, crl.as_deref(), CLI_ACTOR)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            println!("trusted for {}: {} (sha256 {})", v.purpose, v.subject, v.sha256);
+        }
+        TrustCmd::List { gw, json } => {
+            let cfg = gateway_config(&gw)?;
+            let dd = vanthu::datadir::DataDir::new(&cfg.data);
+            let list = trust::list(&dd).map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?);
+            } else {
+                list.iter().for_each(print_trusted);
+                println!("{} external CA(s)", list.len());
+            }
+        }
+        TrustCmd::Remove { gw, all_for_purpose, sha256 } => {
+            let cfg = gateway_config(&gw)?;
+            let dd = vanthu::datadir::DataDir::new(&cfg.data);
+            let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
+            let removed = match (all_for_purpose, sha256) {
+                (Some(p), _) => {
+                    let purpose = trust::Purpose::parse(&p).map_err(|e| e.to_string())?;
+                    trust::remove_purpose(&store, &dd, purpose, CLI_ACTOR).map_err(|e| e.to_string())?
+                }
+                (None, Some(sha)) => {
+                    vec![trust::remove(&store, &dd, &sha, CLI_ACTOR).map_err(|e| e.to_string())?]
+                }
+                (None, None) => return Err("give a SHA-256 or --all-for-purpose".into()),
+            };
+            for v in &removed {
+                println!("no longer trusted: {} (sha256 {})", v.subject, v.sha256);
+            }
+            println!("{} removed", removed.len());
+        }
+    }
     Ok(exit_code::VALID)
 }
 

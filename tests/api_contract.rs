@@ -209,10 +209,10 @@ fn answers(events: &str) -> Answers {
 }
 
 /// The operations of the document: the units' and the admin's.
-const OPERATIONS: usize = 35;
+const OPERATIONS: usize = 38;
 
 /// The admin operations, as schemathesis labels them.
-const ADMIN_OPERATIONS: [&str; 23] = [
+const ADMIN_OPERATIONS: [&str; 26] = [
     "GET /api/v1/admin/certificates",
     "POST /api/v1/admin/certificates",
     "GET /api/v1/admin/certificates/expiring",
@@ -220,6 +220,9 @@ const ADMIN_OPERATIONS: [&str; 23] = [
     "POST /api/v1/admin/certificates/{serial}/revoke",
     "GET /api/v1/admin/ca",
     "POST /api/v1/admin/ca/rotate",
+    "GET /api/v1/admin/trust",
+    "POST /api/v1/admin/trust",
+    "DELETE /api/v1/admin/trust/{sha256}",
     "GET /api/v1/admin/directory",
     "PUT /api/v1/admin/directory",
     "POST /api/v1/admin/directory/units",

@@ -102,6 +102,9 @@ pub fn bundle_pem(dd: &DataDir) -> Result<String, AdminError> {
 pub struct InternalPki {
     pub cas: Vec<Vec<u8>>,
     pub crls: Vec<Vec<u8>>,
+    /// The external CAs trusted per purpose (`pki/trusted/`), read with the
+    /// internal ones so that one watcher puts both in force.
+    pub external: super::trust::External,
 }
 
 impl InternalPki {
@@ -112,7 +115,7 @@ impl InternalPki {
 }
 
 pub fn internal_pki(dd: &DataDir) -> Result<InternalPki, AdminError> {
-    let mut pki = InternalPki { cas: Vec::new(), crls: Vec::new() };
+    let mut pki = InternalPki { cas: Vec::new(), crls: Vec::new(), external: super::trust::load(dd)? };
     for slot in slots(dd)? {
         pki.cas.push(slot.cert_der(dd)?);
         pki.crls.push(dd.read(&slot.crl_path())?);
@@ -123,7 +126,10 @@ pub fn internal_pki(dd: &DataDir) -> Result<InternalPki, AdminError> {
 /// The files whose change means the internal PKI changed (the server
 /// watches their modification times).
 pub fn watched_files(dd: &DataDir) -> Vec<PathBuf> {
-    slots(dd).map(|v| v.iter().flat_map(|s| [s.cert_path(), s.crl_path()]).collect()).unwrap_or_default()
+    let mut v: Vec<PathBuf> =
+        slots(dd).map(|v| v.iter().flat_map(|s| [s.cert_path(), s.crl_path()]).collect()).unwrap_or_default();
+    v.extend(super::trust::watched_files(dd));
+    v
 }
 
 /// A CA as `vanthu ca show` and the admin API describe it.

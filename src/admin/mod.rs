@@ -21,6 +21,7 @@
 pub mod ca;
 pub mod directory;
 pub mod keys;
+pub mod trust;
 
 use crate::audit::{Action, Event};
 use crate::config::Config;
@@ -72,6 +73,8 @@ pub enum AdminError {
     Pkcs12(#[from] crate::pki::pkcs12::Pkcs12Error),
     #[error("{0}")]
     Keys(#[from] keys::RekeyError),
+    #[error("{0}")]
+    Trust(#[from] trust::TrustError),
 }
 
 /// The revocation reasons an administrator may give (RFC 5280 §5.3.1), by

@@ -12,6 +12,7 @@ use super::Peer;
 use super::api::{Admin, AppState, JsonBody, Params};
 use super::error::ApiError;
 use crate::admin::ca::{CaView, InternalPki};
+use crate::admin::trust::External;
 use crate::admin::{self, CertView};
 use crate::pki::ca::Identity;
 use axum::extract::{FromRequestParts, Path, State};
@@ -182,15 +183,56 @@ pub fn apply_internal(st: &AppState, pki: &InternalPki) -> Result<(), ApplyError
             verify.trust.add_pem(ca, "internal CA")?;
         }
     }
+    let mut applied = st.applied_external.lock().unwrap_or_else(|p| p.into_inner());
+    let next = apply_external(&mut verify, &applied, &pki.external)?;
     st.tls.replace_internal(
         pki.cas.iter().map(|d| CertificateDer::from(d.clone())).collect(),
         pki.crls.iter().map(|d| CertificateRevocationListDer::from(d.clone())).collect(),
+        pki.external.clients.iter().map(|d| CertificateDer::from(d.clone())).collect(),
+        pki.external.crls.iter().map(|d| CertificateRevocationListDer::from(d.clone())).collect(),
     )?;
     st.exchange.verify.store(Arc::new(verify));
+    *applied = next;
     if let Some(current) = pki.current_crl() {
         st.crl.store(Arc::new(current.to_vec()));
     }
     Ok(())
+}
+
+/// Brings document verification from the external CAs `applied` to those
+/// of `wanted`: anchors and CRLs no longer trusted leave, new ones come
+/// in. Only what an earlier call put in is taken out, so an anchor or CRL
+/// the configuration names (`trust`, `crls`) stays whatever the registry
+/// says. Returns what is now applied.
+fn apply_external(
+    verify: &mut crate::verify::Options,
+    applied: &External,
+    wanted: &External,
+) -> Result<External, ApplyError> {
+    let mut next = External::default();
+    for der in &applied.documents {
+        if wanted.documents.contains(der) {
+            next.documents.push(der.clone());
+        } else {
+            verify.trust.remove(der);
+        }
+    }
+    for der in &wanted.documents {
+        if !verify.trust.anchors().any(|a| a == der.as_slice()) {
+            verify.trust.add_pem(der, "trusted external CA")?;
+            next.documents.push(der.clone());
+        }
+    }
+    for der in &applied.crls {
+        if !wanted.crls.contains(der) {
+            verify.crls.remove(der);
+        }
+    }
+    for der in &wanted.crls {
+        verify.crls.replace(der, "trusted external CA's CRL")?;
+        next.crls.push(der.clone());
+    }
+    Ok(next)
 }
 
 async fn ca_show(State(st): St, _: AdminName) -> Result<Json<Vec<CaView>>, ApiError> {

@@ -38,6 +38,10 @@ pub struct AppState {
     /// The internal CA's current CRL (DER), served at `/crl/internal.crl`.
     pub crl: ArcSwap<Vec<u8>>,
     pub metrics: Metrics,
+    /// The external CAs' document anchors and CRLs put in force by
+    /// [`super::admin::apply_internal`], so that a removal takes out only
+    /// what it put in (an anchor the configuration names stays).
+    pub applied_external: std::sync::Mutex<crate::admin::trust::External>,
     /// The data directory (the CA and its CRL, for administration).
     pub data: crate::datadir::DataDir,
     /// Intakes verified and sealed at once: about one per core, so reads
@@ -66,6 +70,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/documents/{id}/receipts", get(receipts))
         .merge(super::admin::routes())
         .merge(super::admin_directory::routes())
+        .merge(super::admin_trust::routes())
         .merge(super::signing::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -243,6 +243,19 @@ fn admin_error(e: crate::admin::AdminError) -> (StatusCode, serde_json::Value) {
         AdminError::Store(StoreError::NoCertificate(_)) => {
             (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": message}))
         }
+        AdminError::Trust(crate::admin::trust::TrustError::NotFound(_)) => {
+            (StatusCode::NOT_FOUND, json!({"error": "not_found", "message": message}))
+        }
+        AdminError::Trust(crate::admin::trust::TrustError::Duplicate(..)) => {
+            (StatusCode::CONFLICT, json!({"error": "already_trusted", "message": message}))
+        }
+        AdminError::Trust(crate::admin::trust::TrustError::TooMany) => {
+            (StatusCode::CONFLICT, json!({"error": "too_many", "message": message}))
+        }
+        AdminError::Trust(crate::admin::trust::TrustError::TooLarge) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, json!({"error": "too_large", "message": message}))
+        }
+        AdminError::Trust(_) => (StatusCode::BAD_REQUEST, json!({"error": "bad_request", "message": message})),
         AdminError::Store(StoreError::AlreadyRevoked(_)) => {
             (StatusCode::CONFLICT, json!({"error": "already_revoked", "message": message}))
         }

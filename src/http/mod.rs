@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod admin_directory;
+pub mod admin_trust;
 pub mod api;
 pub mod error;
 pub mod metrics;
@@ -76,6 +77,7 @@ pub async fn serve_api(
             continue;
         };
         let acceptor = tokio_rustls::TlsAcceptor::from(state.tls.current());
+        let tls_state = state.tls.clone();
         let router = router.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
@@ -91,12 +93,13 @@ pub async fn serve_api(
                     return;
                 }
             };
-            let identity = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|c| c.first())
-                .and_then(|c| Identity::from_certificate(c.as_ref()));
+            let chain = tls.get_ref().1.peer_certificates().unwrap_or_default();
+            let identity = match chain.first().and_then(|c| Identity::from_certificate(c.as_ref())) {
+                // An external CA trusted for clients vouches for units only:
+                // an admin name counts in a certificate of an internal CA.
+                Some(Identity::Admin(_)) if !tls_state.issued_internally(chain) => None,
+                other => other,
+            };
             let peer = Peer { identity, addr };
             let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(peer.clone());

@@ -37,6 +37,8 @@ pub enum RunError {
     Admin(#[from] crate::admin::AdminError),
     #[error("directory: {0}")]
     Directory(#[from] crate::store::directory::DirectoryStoreError),
+    #[error("trusted CAs: {0}")]
+    Apply(#[from] super::admin::ApplyError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }
@@ -168,8 +170,10 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
         client_roots,
         internal_roots: internal.cas.iter().map(|d| CertificateDer::from(d.clone())).collect(),
         crls: internal.crls.iter().map(|d| CertificateRevocationListDer::from(d.clone())).collect(),
+        external_roots: Vec::new(),
+        external_crls: Vec::new(),
     };
-    Ok(AppState {
+    let state = AppState {
         exchange: Arc::new(exchange),
         limits: cfg.limits.clone(),
         tls: Arc::new(LiveTls::new(&tls)?),
@@ -177,7 +181,12 @@ pub fn load(cfg: &Config) -> Result<AppState, RunError> {
         metrics: Metrics::default(),
         data: dd.clone(),
         intake_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
-    })
+        applied_external: std::sync::Mutex::new(crate::admin::trust::External::default()),
+    };
+    // The external CAs trusted per purpose (`pki/trusted/`), as the
+    // watcher will apply their later changes.
+    super::admin::apply_internal(&state, &internal)?;
+    Ok(state)
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

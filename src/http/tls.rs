@@ -15,6 +15,7 @@ use arc_swap::ArcSwap;
 use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, pem::PemObject};
 use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::ClientCertVerifier;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -40,6 +41,11 @@ pub struct TlsMaterial {
     pub internal_roots: Vec<CertificateDer<'static>>,
     /// CRLs (DER) of those CAs.
     pub crls: Vec<CertificateRevocationListDer<'static>>,
+    /// External CAs trusted for client authentication (`vanthu ca trust
+    /// add --purpose clients`): they change at run time.
+    pub external_roots: Vec<CertificateDer<'static>>,
+    /// The CRLs held for external CAs.
+    pub external_crls: Vec<CertificateRevocationListDer<'static>>,
 }
 
 /// Parses every certificate of a PEM text.
@@ -51,16 +57,35 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// The verifier of the internal CAs alone: an admin identity counts only
+/// in a certificate they issued (an external CA trusted for clients
+/// vouches for units, never for administrators).
+fn internal_verifier(m: &TlsMaterial) -> Result<Arc<dyn ClientCertVerifier>, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for c in &m.internal_roots {
+        roots.add(c.clone()).map_err(|e| TlsError::Verifier(e.to_string()))?;
+    }
+    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+        .with_crls(m.crls.iter().cloned())
+        .build()
+        .map_err(|e| TlsError::Verifier(e.to_string()))
+}
+
 /// Builds the server configuration.
 pub fn server_config(m: &TlsMaterial) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let mut roots = RootCertStore::empty();
-    for c in m.client_roots.iter().chain(&m.internal_roots) {
+    for c in m.client_roots.iter().chain(&m.internal_roots).chain(&m.external_roots) {
         roots.add(c.clone()).map_err(|e| TlsError::Verifier(e.to_string()))?;
     }
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-        .with_crls(m.crls.iter().cloned())
-        .build()
-        .map_err(|e| TlsError::Verifier(e.to_string()))?;
+    let mut builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+        .with_crls(m.crls.iter().chain(&m.external_crls).cloned());
+    // The internal CAs always have their CRL here; an external CA may come
+    // without one, and rustls would otherwise refuse every certificate it
+    // issued as of unknown status.
+    if !m.client_roots.is_empty() || !m.external_roots.is_empty() {
+        builder = builder.allow_unknown_revocation_status();
+    }
+    let verifier = builder.build().map_err(|e| TlsError::Verifier(e.to_string()))?;
     let key = PrivateKeyDer::from_pem_slice(m.server_key_pem.as_bytes()).map_err(|e| TlsError::Pem(e.to_string()))?;
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
@@ -73,13 +98,34 @@ pub fn server_config(m: &TlsMaterial) -> Result<Arc<rustls::ServerConfig>, TlsEr
 /// The live configuration, swappable when a CRL changes.
 pub struct LiveTls {
     current: ArcSwap<rustls::ServerConfig>,
+    /// The internal CAs' verifier, built with `current` (see [`LiveTls::issued_internally`]).
+    internal: ArcSwap<Arc<dyn ClientCertVerifier>>,
     /// What `current` was built from, so one part (the CRLs) can change.
     material: std::sync::Mutex<TlsMaterial>,
 }
 
 impl LiveTls {
     pub fn new(m: &TlsMaterial) -> Result<LiveTls, TlsError> {
-        Ok(LiveTls { current: ArcSwap::new(server_config(m)?), material: std::sync::Mutex::new(m.clone()) })
+        Ok(LiveTls {
+            current: ArcSwap::new(server_config(m)?),
+            internal: ArcSwap::from_pointee(internal_verifier(m)?),
+            material: std::sync::Mutex::new(m.clone()),
+        })
+    }
+
+    /// Whether a verified client chain (end entity first) was issued by an
+    /// internal CA and is not revoked: what an admin identity needs.
+    pub fn issued_internally(&self, chain: &[CertificateDer<'static>]) -> bool {
+        let Some((end, rest)) = chain.split_first() else { return false };
+        self.internal.load().verify_client_cert(end, rest, rustls::pki_types::UnixTime::now()).is_ok()
+    }
+
+    fn install(&self, m: &TlsMaterial) -> Result<(), TlsError> {
+        let cfg = server_config(m)?;
+        let internal = internal_verifier(m)?;
+        self.current.store(cfg);
+        self.internal.store(Arc::new(internal));
+        Ok(())
     }
 
     /// The configuration for the next handshake.
@@ -90,12 +136,13 @@ impl LiveTls {
     /// Replaces the configuration (new CRLs or roots) for later handshakes.
     pub fn replace(&self, m: &TlsMaterial) -> Result<(), TlsError> {
         let mut held = self.material.lock().unwrap_or_else(|p| p.into_inner());
-        self.current.store(server_config(m)?);
+        self.install(m)?;
         *held = m.clone();
         Ok(())
     }
 
-    /// Replaces the internal CAs and the CRLs (a revocation, a rotation):
+    /// Replaces the internal CAs, the external client CAs and the CRLs (a
+    /// revocation, a rotation, a trust change):
     /// the next handshake refuses a certificate they list and accepts one
     /// of a new CA. Material rustls refuses leaves the old configuration in
     /// place and says why.
@@ -103,12 +150,16 @@ impl LiveTls {
         &self,
         internal_roots: Vec<CertificateDer<'static>>,
         crls: Vec<CertificateRevocationListDer<'static>>,
+        external_roots: Vec<CertificateDer<'static>>,
+        external_crls: Vec<CertificateRevocationListDer<'static>>,
     ) -> Result<(), TlsError> {
         let mut held = self.material.lock().unwrap_or_else(|p| p.into_inner());
         let mut m = held.clone();
         m.internal_roots = internal_roots;
         m.crls = crls;
-        self.current.store(server_config(&m)?);
+        m.external_roots = external_roots;
+        m.external_crls = external_crls;
+        self.install(&m)?;
         *held = m;
         Ok(())
     }

@@ -68,6 +68,11 @@ impl CrlSet {
         self.add(der, source).map(|_| ())
     }
 
+    /// Drops the CRL `der` (its CA is no longer trusted).
+    pub fn remove(&mut self, der: &[u8]) {
+        self.crls.retain(|c| c.as_slice() != der);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.crls.is_empty()
     }

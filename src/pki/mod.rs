@@ -214,6 +214,11 @@ impl TrustStore {
         Ok(n)
     }
 
+    /// Stops trusting the anchor `der` (an external CA removed at run time).
+    pub fn remove(&mut self, der: &[u8]) {
+        self.anchors.retain(|a| a.as_slice() != der);
+    }
+
     pub fn anchors(&self) -> impl Iterator<Item = &[u8]> {
         self.anchors.iter().map(Vec::as_slice)
     }
