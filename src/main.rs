@@ -1404,8 +1404,9 @@ fn run_cert_issue(
     let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
     let (_, directory) =
         vanthu::store::directory::ensure(&store, &cfg.directory_path()).map_err(|e| format!("directory: {e}"))?;
-    let issued = vanthu::admin::issue_with(&store, &dd, &directory, &subject, &key, p12_password.as_deref(), CLI_ACTOR)
-        .map_err(|e| e.to_string())?;
+    let issued =
+        vanthu::admin::issue_with(&store, &dd, &directory, &subject, &key, p12_password.as_deref(), &cli_actor())
+            .map_err(|e| e.to_string())?;
     let write = |name: &str, data: &str, secret: bool| {
         vanthu::datadir::write_file(&out.join(name), data.as_bytes(), secret).map_err(|e| e.to_string())
     };
@@ -1431,15 +1432,11 @@ fn run_cert_issue(
     Ok(exit_code::VALID)
 }
 
-/// The audit log's actor for CLI verbs: whoever can run them holds the data
-/// directory, which is an administrator's power.
-const CLI_ACTOR: &str = "admin:cli";
-
 fn run_keys_rekey(gw: &GatewayArgs, new_secret: &Path) -> Result<i32, String> {
     let cfg = gateway_config(gw)?;
     let dd = vanthu::datadir::DataDir::new(&cfg.data);
     let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
-    let done = vanthu::admin::keys::rekey(&store, &dd, new_secret, CLI_ACTOR).map_err(|e| e.to_string())?;
+    let done = vanthu::admin::keys::rekey(&store, &dd, new_secret, &cli_actor()).map_err(|e| e.to_string())?;
     if done.secret_created {
         println!("generated a new master secret in {} (mode 0600)", new_secret.display());
     }
@@ -1464,7 +1461,7 @@ fn run_cert_revoke(gw: &GatewayArgs, serial: &str, reason: &str) -> Result<i32, 
     let cfg = gateway_config(gw)?;
     let dd = vanthu::datadir::DataDir::new(&cfg.data);
     let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
-    let done = vanthu::admin::revoke(&store, &dd, serial, reason, CLI_ACTOR).map_err(|e| e.to_string())?;
+    let done = vanthu::admin::revoke(&store, &dd, serial, reason, &cli_actor()).map_err(|e| e.to_string())?;
     println!(
         "revoked {} ({}, {}): CRL number {} written to {}",
         done.record.serial,
@@ -1508,7 +1505,7 @@ fn run_ca_rotate(gw: &GatewayArgs) -> Result<i32, String> {
     let cfg = gateway_config(gw)?;
     let dd = vanthu::datadir::DataDir::new(&cfg.data);
     let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
-    let c = vanthu::admin::ca::rotate(&store, &dd, CLI_ACTOR).map_err(|e| e.to_string())?;
+    let c = vanthu::admin::ca::rotate(&store, &dd, &cli_actor()).map_err(|e| e.to_string())?;
     println!("rotated: new certificates come from the new CA; earlier ones stay valid until they expire");
     print_ca(&c);
     Ok(exit_code::VALID)
@@ -1542,7 +1539,7 @@ fn run_ca_trust(cmd: TrustCmd) -> Result<i32, String> {
             let cfg = gateway_config(&gw)?;
             let dd = vanthu::datadir::DataDir::new(&cfg.data);
             let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
-            let v = trust::add(&store, &dd, &cert, purpose, crl.as_deref(), CLI_ACTOR)
+            let v = trust::add(&store, &dd, &cert, purpose, crl.as_deref(), &cli_actor())
                 .map_err(|e| format!("{}: {e}", file.display()))?;
             println!("trusted for {}: {} (sha256 {})", v.purpose, v.subject, v.sha256);
         }
@@ -1564,10 +1561,10 @@ fn run_ca_trust(cmd: TrustCmd) -> Result<i32, String> {
             let removed = match (all_for_purpose, sha256) {
                 (Some(p), _) => {
                     let purpose = trust::Purpose::parse(&p).map_err(|e| e.to_string())?;
-                    trust::remove_purpose(&store, &dd, purpose, CLI_ACTOR).map_err(|e| e.to_string())?
+                    trust::remove_purpose(&store, &dd, purpose, &cli_actor()).map_err(|e| e.to_string())?
                 }
                 (None, Some(sha)) => {
-                    vec![trust::remove(&store, &dd, &sha, CLI_ACTOR).map_err(|e| e.to_string())?]
+                    vec![trust::remove(&store, &dd, &sha, &cli_actor()).map_err(|e| e.to_string())?]
                 }
                 (None, None) => return Err("give a SHA-256 or --all-for-purpose".into()),
             };
@@ -1656,7 +1653,7 @@ fn run_person(cmd: PersonCmd) -> Result<i32, String> {
             let (_, directory) = vanthu::store::directory::ensure(&store, &cfg.directory_path())
                 .map_err(|e| format!("directory: {e}"))?;
             let new = persons::NewPerson { unit, name, position };
-            let p = persons::add(&store, &dd, &directory, &new, &pin, CLI_ACTOR).map_err(|e| e.to_string())?;
+            let p = persons::add(&store, &dd, &directory, &new, &pin, &cli_actor()).map_err(|e| e.to_string())?;
             println!(
                 "added person {} ({}, {}) of {}, certificate {}",
                 p.id, p.name, p.position, p.unit, p.certificate_serial
@@ -1676,14 +1673,14 @@ fn run_person(cmd: PersonCmd) -> Result<i32, String> {
         PersonCmd::Unlock { gw, id } => {
             let cfg = gateway_config(&gw)?;
             let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
-            let p = persons::unlock(&store, &id, CLI_ACTOR).map_err(|e| e.to_string())?;
+            let p = persons::unlock(&store, &id, &cli_actor()).map_err(|e| e.to_string())?;
             print_person(&p);
         }
         PersonCmd::SetPin { gw, id, pin_file } => {
             let cfg = gateway_config(&gw)?;
             let pin = read_pin(&pin_file)?;
             let store = vanthu::admin::open_store(&cfg).map_err(|e| e.to_string())?;
-            let p = persons::set_pin(&store, &id, &pin, CLI_ACTOR).map_err(|e| e.to_string())?;
+            let p = persons::set_pin(&store, &id, &pin, &cli_actor()).map_err(|e| e.to_string())?;
             print_person(&p);
         }
     }
@@ -1743,7 +1740,7 @@ fn run_directory_export(gw: &GatewayArgs, out: Option<&Path>) -> Result<i32, Str
     Ok(exit_code::VALID)
 }
 
-/// The audit log's actor for the directory verbs: `cli:<user>`, the
+/// The audit log's actor for every CLI verb: `cli:<user>`, the
 /// account that ran them (whoever holds the data directory is an
 /// administrator; the name says which one).
 fn cli_actor() -> String {

@@ -348,9 +348,11 @@ fn a_ca_trusted_for_clients_admits_its_units_and_a_documents_ca_does_not() {
     assert_eq!(s.curl(&unit, &[], "/api/v1/inbox").unwrap().status, 200);
 
     let audit = s.admin_audit();
-    let has = |actor: &str, op: &str| audit.iter().any(|(a, o, h)| a == actor && o == op && *h == sha);
-    assert!(has("admin:cli", "trust_added"), "{audit:?}");
-    assert!(has("admin:cli", "trust_removed"), "{audit:?}");
+    let has = |actor: &str, op: &str| {
+        audit.iter().any(|(a, o, h)| (a == actor || actor == "cli:*" && a.starts_with("cli:")) && o == op && *h == sha)
+    };
+    assert!(has("cli:*", "trust_added"), "{audit:?}");
+    assert!(has("cli:*", "trust_removed"), "{audit:?}");
     assert!(has("admin:admin", "trust_removed"), "the API's removal: {audit:?}");
     let out = s.cli(&["audit", "verify"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
@@ -450,9 +452,11 @@ fn a_ca_trusted_for_documents_makes_its_signatures_count_at_intake_and_a_clients
     assert_eq!(r.status, 201, "a documents CA's signature refused: {}\n{}", r.text(), s.log());
 
     let audit = s.admin_audit();
-    let has = |actor: &str, op: &str| audit.iter().any(|(a, o, h)| a == actor && o == op && *h == sha);
+    let has = |actor: &str, op: &str| {
+        audit.iter().any(|(a, o, h)| (a == actor || actor == "cli:*" && a.starts_with("cli:")) && o == op && *h == sha)
+    };
     assert!(has("admin:admin", "trust_added"), "{audit:?}");
-    assert!(has("admin:cli", "trust_added") && has("admin:cli", "trust_removed"), "{audit:?}");
+    assert!(has("cli:*", "trust_added") && has("cli:*", "trust_removed"), "{audit:?}");
 }
 
 #[test]
