@@ -9,87 +9,19 @@ mod common;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 const DEPARTMENT: &str = "000.00.12.H29";
 const SCHOOL: &str = "001.20.12.H29";
 
-struct Server {
-    child: Child,
-    api: u16,
-    data: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn vanthu() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vanthu"))
-}
-
-fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let (child, api, _) = common::server::spawn(&data, Some(&dir.path().join("server.log")), &[]);
-    Server { child, api, data, dir }
-}
-
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, String::from_utf8_lossy(&self.body)))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// A client's TLS files: certificate, key, and the CA file that checks the server.
-struct Client {
-    cert: PathBuf,
-    key: PathBuf,
-    server_ca: PathBuf,
-}
+use common::gateway::{Client, Reply, Server, start};
+use common::vanthu;
 
 impl Server {
-    fn internal(&self, name: &str) -> Client {
-        let d = self.data.join("clients").join(name);
-        Client { cert: d.join("cert.pem"), key: d.join("key.pem"), server_ca: d.join("ca.pem") }
-    }
-
     /// curl over mutual TLS; `Err` with curl's message when the connection fails.
     fn curl(&self, c: &Client, args: &[&str], path: &str) -> Result<Reply, String> {
-        let out_file = tempfile::NamedTempFile::new().unwrap();
-        let out = Command::new("curl")
-            .args(["-sS", "--max-time", "60", "--cacert"])
-            .arg(&c.server_ca)
-            .arg("--cert")
-            .arg(&c.cert)
-            .arg("--key")
-            .arg(&c.key)
-            .args(args)
-            .arg("-o")
-            .arg(out_file.path())
-            .args(["-w", "%{http_code}"])
-            .arg(format!("https://127.0.0.1:{}{path}", self.api))
-            .output()
-            .expect("curl runs");
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-        }
-        let status = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
-        Ok(Reply { status, body: std::fs::read(out_file.path()).unwrap() })
+        self.request(c, args, path)
     }
 
     fn cli(&self, args: &[&str]) -> Output {
@@ -118,10 +50,6 @@ impl Server {
             "/api/v1/documents",
         )
         .unwrap()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
     /// The audit log's admin entries: (actor, op, sha256).
