@@ -8,98 +8,22 @@ mod common;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 const DEPARTMENT: &str = "000.00.12.H29";
 const SCHOOL: &str = "001.20.12.H29";
 
-struct Server {
-    child: Child,
-    api: u16,
-    public: u16,
-    data: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn vanthu() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vanthu"))
-}
-
-fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let (child, api, public) = spawn(&dir, &data);
-    Server { child, api, public, data, dir }
-}
+use common::gateway::{Client, Reply, Server, start};
+use common::vanthu;
 
 impl Server {
-    /// Stops the server and starts it again on the same data directory.
-    fn restart(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let (child, api, public) = spawn(&self.dir, &self.data);
-        (self.child, self.api, self.public) = (child, api, public);
-    }
-}
-
-/// Starts `vanthu serve` on `data` (created on first start), its log in the test's directory.
-fn spawn(dir: &tempfile::TempDir, data: &Path) -> (Child, u16, u16) {
-    common::server::spawn(data, Some(&dir.path().join("server.log")), &[])
-}
-
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, String::from_utf8_lossy(&self.body)))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-impl Server {
-    fn client(&self, name: &str) -> PathBuf {
-        self.data.join("clients").join(name)
-    }
-
     /// curl over mutual TLS with the certificate in `client`; `Err` with
     /// curl's message when the connection itself fails.
     fn curl(&self, client: &Path, args: &[&str], path: &str) -> Result<Reply, String> {
-        let out_file = tempfile::NamedTempFile::new().unwrap();
         // The client's own CA file: after a rotation it holds both CAs (the
         // server's certificate still comes from the first).
-        let out = Command::new("curl")
-            .args(["-sS", "--max-time", "60", "--cacert"])
-            .arg(client.join("ca.pem"))
-            .arg("--cert")
-            .arg(client.join("cert.pem"))
-            .arg("--key")
-            .arg(client.join("key.pem"))
-            .args(args)
-            .arg("-o")
-            .arg(out_file.path())
-            .args(["-w", "%{http_code}"])
-            .arg(format!("https://127.0.0.1:{}{path}", self.api))
-            .output()
-            .expect("curl runs");
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-        }
-        let status = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
-        Ok(Reply { status, body: std::fs::read(out_file.path()).unwrap() })
+        self.request(&Client::in_dir(client), args, path)
     }
 
     fn get(&self, client: &Path, path: &str) -> Reply {
@@ -113,10 +37,6 @@ impl Server {
             path,
         )
         .unwrap_or_else(|e| panic!("POST {path}: {e}\nserver log:\n{}", self.log()))
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
     /// The CRL served on the public listener, read by `openssl crl`.
