@@ -10,7 +10,7 @@ mod common;
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 const DEPARTMENT: &str = "000.00.12.H29";
@@ -20,87 +20,24 @@ const OFFICE: &str = "000.01.30.H29";
 /// A unit the tests add.
 const NEW_UNIT: &str = "990.20.12.H29";
 
-struct Server {
-    child: Child,
-    api: u16,
-    data: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let (child, api, _) = common::server::spawn(&data, Some(&dir.path().join("server.log")), &[]);
-    Server { child, api, data, dir }
-}
-
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, String::from_utf8_lossy(&self.body)))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
+use common::gateway::{Client, Reply, Server, start};
+use common::vanthu;
 
 impl Server {
-    fn client(&self, name: &str) -> PathBuf {
-        self.data.join("clients").join(name)
+    /// The TLS files in `client`, checking the server against the internal CA.
+    fn tls(&self, client: &Path) -> Client {
+        Client { server_ca: self.data.join("pki/ca.cert.pem"), ..Client::in_dir(client) }
     }
 
     /// curl over mutual TLS with the certificate in `client`.
     fn curl(&self, client: &Path, args: &[&str], path: &str) -> Reply {
-        let out_file = tempfile::NamedTempFile::new().unwrap();
-        let out = Command::new("curl")
-            .args(["-sS", "--max-time", "60", "--cacert"])
-            .arg(self.data.join("pki/ca.cert.pem"))
-            .arg("--cert")
-            .arg(client.join("cert.pem"))
-            .arg("--key")
-            .arg(client.join("key.pem"))
-            .args(args)
-            .arg("-o")
-            .arg(out_file.path())
-            .args(["-w", "%{http_code}"])
-            .arg(format!("https://127.0.0.1:{}{path}", self.api))
-            .output()
-            .expect("curl runs");
-        assert!(
-            out.status.success(),
-            "curl {path}: {}\nserver log:\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            self.log()
-        );
-        let status = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
-        Reply { status, body: std::fs::read(out_file.path()).unwrap() }
+        self.request(&self.tls(client), args, path)
+            .unwrap_or_else(|e| panic!("curl {path}: {e}\nserver log:\n{}", self.log()))
     }
 
     /// Whether the handshake with this client's certificate still succeeds.
     fn connects(&self, client: &Path) -> bool {
-        Command::new("curl")
-            .args(["-sS", "--max-time", "20", "-o", "/dev/null", "--cacert"])
-            .arg(self.data.join("pki/ca.cert.pem"))
-            .arg("--cert")
-            .arg(client.join("cert.pem"))
-            .arg("--key")
-            .arg(client.join("key.pem"))
-            .arg(format!("https://127.0.0.1:{}/healthz", self.api))
-            .status()
-            .unwrap()
-            .success()
+        self.request(&self.tls(client), &[], "/healthz").is_ok()
     }
 
     fn get(&self, client: &Path, path: &str) -> Reply {
@@ -163,10 +100,6 @@ impl Server {
         out
     }
 
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
-    }
-
     /// The admin entries of the audit log: (actor, detail), in order.
     fn admin_audit(&self) -> Vec<(String, Value)> {
         let out = Command::new("python3")
@@ -222,10 +155,6 @@ impl Server {
             .map(|r| r["unit"].as_str().unwrap().to_string())
             .collect()
     }
-}
-
-fn vanthu() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vanthu"))
 }
 
 fn has_op(audit: &[(String, Value)], actor: &str, op: &str, key: &str, value: &str) -> bool {
@@ -608,8 +537,8 @@ fn a_data_directory_with_only_the_json_file_is_migrated_on_start() {
         .push(json!({"id": NEW_UNIT, "name": "Trường Thêm Bằng Tay", "kind": "kindergarten"}));
     std::fs::write(data.join("directory.json"), serde_json::to_vec_pretty(&file).unwrap()).unwrap();
 
-    let (child, api, _) = common::server::spawn(&data, Some(&dir.path().join("server.log")), &[]);
-    let s = Server { child, api, data: data.clone(), dir };
+    let (child, api, public) = common::server::spawn(&data, Some(&dir.path().join("server.log")), &[]);
+    let s = Server { child, api, public, data: data.clone(), dir };
     let (exported, version) = s.export();
     assert_eq!(version, "1");
     let v: Value = serde_json::from_slice(&exported).unwrap();
