@@ -9,7 +9,7 @@ mod common;
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 
 const DEPARTMENT: &str = "000.00.12.H29";
 const SCHOOL: &str = "001.20.12.H29";
@@ -19,38 +19,7 @@ const PIN: &str = "90817263";
 const WRONG: &str = "53972814";
 const NEW_PIN: &str = "64019283";
 
-struct Server {
-    child: Child,
-    api: u16,
-    data: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(env: &[(&str, &str)]) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let (child, api, _) = common::server::spawn(&data, Some(&dir.path().join("server.log")), env);
-    Server { child, api, data, dir }
-}
-
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, String::from_utf8_lossy(&self.body)))
-    }
-}
+use common::gateway::{Reply, Server, start, start_with};
 
 /// The unsigned sample notice: its signer block reads "CHÁNH VĂN PHÒNG"
 /// and "Hồ Tấn Minh".
@@ -59,30 +28,8 @@ fn sample_pdf() -> PathBuf {
 }
 
 impl Server {
-    fn client(&self, name: &str) -> PathBuf {
-        self.data.join("clients").join(name)
-    }
-
     fn curl(&self, client: &str, args: &[&str], path: &str) -> Reply {
-        let c = self.client(client);
-        let out_file = tempfile::NamedTempFile::new().unwrap();
-        let out = Command::new("curl")
-            .args(["-sS", "--max-time", "120", "--cacert"])
-            .arg(c.join("ca.pem"))
-            .arg("--cert")
-            .arg(c.join("cert.pem"))
-            .arg("--key")
-            .arg(c.join("key.pem"))
-            .args(args)
-            .arg("-o")
-            .arg(out_file.path())
-            .args(["-w", "%{http_code}"])
-            .arg(format!("https://127.0.0.1:{}{path}", self.api))
-            .output()
-            .expect("curl runs");
-        assert!(out.status.success(), "curl {path}: {}\n{}", String::from_utf8_lossy(&out.stderr), self.log());
-        let status = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
-        Reply { status, body: std::fs::read(out_file.path()).unwrap() }
+        self.request(&self.internal(client), args, path).unwrap_or_else(|e| panic!("curl {path}: {e}\n{}", self.log()))
     }
 
     fn post_json(&self, client: &str, path: &str, body: &Value) -> Reply {
@@ -109,10 +56,6 @@ impl Server {
         let v = r.json();
         assert!(v.get("private_key_pem").is_none() && v.get("pin_hash").is_none(), "no key, no hash: {v}");
         v["id"].as_str().unwrap().to_string()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
     /// The audit log's `sign` and `admin` entries, oldest first, read from
@@ -192,7 +135,7 @@ fn intersects(a: &Box4, b: &Box4) -> bool {
 
 #[test]
 fn a_person_signs_with_the_right_pin_and_the_result_verifies() {
-    let s = start(&[]);
+    let s = start();
     let id = s.add_person();
     // The CLI sees the person the API added (same store).
     let listed = s.cli(&["person", "list", "--json"]);
@@ -250,7 +193,7 @@ fn a_person_signs_with_the_right_pin_and_the_result_verifies() {
 #[test]
 fn wrong_pins_lock_the_person_until_an_admin_unlocks() {
     // Three attempts, by configuration.
-    let s = start(&[("VANTHU_MAX_PIN_ATTEMPTS", "3")]);
+    let s = start_with(&[("VANTHU_MAX_PIN_ATTEMPTS", "3")]);
     let id = s.add_person();
 
     // A right PIN resets the count.
@@ -342,7 +285,7 @@ fn token_sign_with(key: &Path, digest_hex: &str, dir: &Path, extra: &[&str]) -> 
 
 #[test]
 fn deferred_signing_with_an_openssl_token_passes_pyhanko() {
-    let s = start(&[]);
+    let s = start();
     let tmp = common::scratch();
     // The person's certificate and key, issued by the admin API: the key
     // stays with the "token" (a key file here).
@@ -413,7 +356,7 @@ fn deferred_signing_with_an_openssl_token_passes_pyhanko() {
 
 #[test]
 fn prepared_documents_expire_and_are_bounded_per_unit() {
-    let s = start(&[("VANTHU_PREPARED_TTL_SECS", "2"), ("VANTHU_MAX_PREPARED_PER_UNIT", "2")]);
+    let s = start_with(&[("VANTHU_PREPARED_TTL_SECS", "2"), ("VANTHU_MAX_PREPARED_PER_UNIT", "2")]);
     let tmp = common::scratch();
     let r = s.post_json(
         "admin",
@@ -443,7 +386,7 @@ fn prepared_documents_expire_and_are_bounded_per_unit() {
 #[test]
 fn uploads_have_the_intakes_limits_and_a_bad_document_costs_no_attempt() {
     // The sample notice is 71 KB: over this limit.
-    let s = start(&[("VANTHU_MAX_DOCUMENT_BYTES", "50000")]);
+    let s = start_with(&[("VANTHU_MAX_DOCUMENT_BYTES", "50000")]);
     let id = s.add_person();
     let r = s.sign(DEPARTMENT, &id, WRONG);
     assert_eq!((r.status, r.json()["error"].clone()), (413, json!("too_large")), "{}", s.log());
@@ -465,7 +408,7 @@ fn uploads_have_the_intakes_limits_and_a_bad_document_costs_no_attempt() {
 
 #[test]
 fn deferred_signing_with_an_rsa_token() {
-    let s = start(&[]);
+    let s = start();
     let tmp = common::scratch();
     let r = s.post_json(
         "admin",
