@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::gateway::{Client, Reply, Server, start};
+use common::vanthu;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -19,9 +21,6 @@ const SCHOOL: &str = "001.20.12.H29";
 const OFFICE: &str = "000.01.30.H29";
 /// A unit the tests add.
 const NEW_UNIT: &str = "990.20.12.H29";
-
-use common::gateway::{Client, Reply, Server, start};
-use common::vanthu;
 
 impl Server {
     /// The TLS files in `client`, checking the server against the internal CA.

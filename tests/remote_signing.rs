@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::gateway::{Reply, Server, start, start_with};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,8 +19,6 @@ const SCHOOL: &str = "001.20.12.H29";
 const PIN: &str = "90817263";
 const WRONG: &str = "53972814";
 const NEW_PIN: &str = "64019283";
-
-use common::gateway::{Reply, Server, start, start_with};
 
 /// The unsigned sample notice: its signer block reads "CHÁNH VĂN PHÒNG"
 /// and "Hồ Tấn Minh".

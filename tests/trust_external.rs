@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::gateway::{Client, Reply, Server, start};
+use common::vanthu;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -14,9 +16,6 @@ use std::time::{Duration, Instant};
 
 const DEPARTMENT: &str = "000.00.12.H29";
 const SCHOOL: &str = "001.20.12.H29";
-
-use common::gateway::{Client, Reply, Server, start};
-use common::vanthu;
 
 impl Server {
     /// curl over mutual TLS; `Err` with curl's message when the connection fails.
