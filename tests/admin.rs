@@ -10,7 +10,7 @@ use common::gateway::{Client, Reply, Server, start};
 use common::vanthu;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const DEPARTMENT: &str = "000.00.12.H29";
@@ -59,17 +59,6 @@ impl Server {
         assert!(out.status.success(), "openssl crl: {text}");
         assert!(text.contains("verify OK"), "the CRL is signed by the internal CA: {text}");
         text
-    }
-
-    fn cli(&self, args: &[&str]) -> Output {
-        let out = vanthu().args(args).arg("--data").arg(&self.data).output().unwrap();
-        assert!(
-            out.status.success(),
-            "vanthu {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
     }
 
     /// Issues a unit client certificate with the CLI (the server runs) and
@@ -215,18 +204,8 @@ fn a_revoked_certificate_is_refused_at_the_next_handshake_without_restart() {
     // Every admin action is in the audit log, and the chain holds.
     let out = s.cli(&["audit", "verify"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import sqlite3,sys,json; c=sqlite3.connect(sys.argv[1]); \
-             print(json.dumps([[a, json.loads(d).get('op'), json.loads(d).get('serial')] \
-             for a, d in c.execute(\"SELECT actor, detail FROM audit WHERE action='admin' ORDER BY seq\")]))",
-        )
-        .arg(s.data.join("vanthu.db"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let entries: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries: Value =
+        s.admin_entries().into_iter().map(|(actor, d)| serde_json::json!([actor, d["op"], d["serial"]])).collect();
     let has = |actor: &str, op: &str, serial: &str| {
         entries.as_array().unwrap().iter().any(|e| {
             (e[0] == actor || actor == "cli:*" && e[0].as_str().is_some_and(|a| a.starts_with("cli:")))

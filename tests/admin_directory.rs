@@ -84,12 +84,13 @@ impl Server {
         )
     }
 
-    fn cli(&self, args: &[&str]) -> Output {
+    /// `vanthu ARGS --data DATA` as the OS user `tester`, whatever its outcome.
+    fn cli_as_tester(&self, args: &[&str]) -> Output {
         vanthu().args(args).arg("--data").arg(&self.data).env("USER", "tester").output().unwrap()
     }
 
     fn cli_ok(&self, args: &[&str]) -> Output {
-        let out = self.cli(args);
+        let out = self.cli_as_tester(args);
         assert!(
             out.status.success(),
             "vanthu {args:?}: {}{}",
@@ -97,23 +98,6 @@ impl Server {
             String::from_utf8_lossy(&out.stderr)
         );
         out
-    }
-
-    /// The admin entries of the audit log: (actor, detail), in order.
-    fn admin_audit(&self) -> Vec<(String, Value)> {
-        let out = Command::new("python3")
-            .arg("-c")
-            .arg(
-                "import sqlite3,sys,json; c=sqlite3.connect(sys.argv[1]); \
-                 print(json.dumps([[a, json.loads(d)] \
-                 for a, d in c.execute(\"SELECT actor, detail FROM audit WHERE action='admin' ORDER BY seq\")]))",
-            )
-            .arg(self.data.join("vanthu.db"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let v: Vec<(String, Value)> = serde_json::from_slice(&out.stdout).unwrap();
-        v
     }
 
     fn export(&self) -> (Vec<u8>, String) {
@@ -270,7 +254,7 @@ fn a_unit_added_by_the_api_works_and_deactivation_shuts_it_out_at_once() {
     assert!(!s.connects(&new_unit), "revocation outlives reactivation");
 
     // Every change in the audit log, with the admin who made it.
-    let audit = s.admin_audit();
+    let audit = s.admin_entries();
     for (op, key) in [
         ("directory_add_unit", None),
         ("directory_deactivate", Some(NEW_UNIT)),
@@ -326,11 +310,11 @@ fn a_cli_deactivation_is_seen_by_the_running_server_within_two_seconds() {
     }
 
     // A refused change says why and changes nothing.
-    let out = s.cli(&["directory", "deactivate", SCHOOL, "--revoke", "--reason", "because"]);
+    let out = s.cli_as_tester(&["directory", "deactivate", SCHOOL, "--revoke", "--reason", "because"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert_eq!(s.get(&school, "/api/v1/inbox").status, 200, "a bad reason refuses the whole change");
 
-    let audit = s.admin_audit();
+    let audit = s.admin_entries();
     assert!(has_op(&audit, "cli:tester", "directory_deactivate", "unit", SCHOOL), "{audit:?}");
     assert!(has_op(&audit, "cli:tester", "directory_activate", "unit", SCHOOL), "{audit:?}");
     assert!(has_op(&audit, "cli:tester", "certificate_revoked", "reason", "superseded"), "{audit:?}");
@@ -396,7 +380,7 @@ fn a_group_edit_changes_the_routing_of_a_group_recipient() {
     let r = s.curl(&s.client("admin"), &["-X", "DELETE"], "/api/v1/admin/directory/groups/vong");
     assert_eq!(r.status, 200, "{}", r.text());
 
-    let audit = s.admin_audit();
+    let audit = s.admin_entries();
     assert!(
         audit
             .iter()
@@ -468,7 +452,7 @@ fn export_then_import_round_trips_and_an_invalid_import_changes_nothing() {
             assert!(v["errors"].to_string().contains(reason), "{what}: the reason {reason:?} listed: {v}");
         }
         // The CLI refuses it the same way.
-        let out = s.cli(&["directory", "import", f.to_str().unwrap()]);
+        let out = s.cli_as_tester(&["directory", "import", f.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(2), "{what}: {out:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(reasons.iter().all(|r| err.contains(r)), "{what}: {err}");
@@ -476,7 +460,7 @@ fn export_then_import_round_trips_and_an_invalid_import_changes_nothing() {
         assert!(now == exported && v == version_after, "{what}: the directory changed");
     }
 
-    let audit = s.admin_audit();
+    let audit = s.admin_entries();
     let import = audit.iter().find(|(_, d)| d["op"] == "directory_import").expect("the import audited");
     assert_eq!(import.0, "admin:admin");
     assert_eq!(import.1["units"]["removed"], 1);
@@ -543,7 +527,7 @@ fn a_data_directory_with_only_the_json_file_is_migrated_on_start() {
     let v: Value = serde_json::from_slice(&exported).unwrap();
     assert!(v["units"].as_array().unwrap().iter().any(|u| u["id"] == NEW_UNIT), "the hand-added unit survived");
     assert_eq!(v["units"].as_array().unwrap().len(), file["units"].as_array().unwrap().len(), "no unit lost");
-    let audit = s.admin_audit();
+    let audit = s.admin_entries();
     assert!(
         audit.iter().any(|(a, d)| a == "system"
             && d["op"] == "directory_seeded"

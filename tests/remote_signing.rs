@@ -68,7 +68,7 @@ impl Server {
         serde_json::from_str(&out).unwrap()
     }
 
-    fn cli(&self, args: &[&str]) -> String {
+    fn cli_text(&self, args: &[&str]) -> String {
         common::run_ok(common::vanthu().args(args).arg("--data").arg(&self.data))
     }
 }
@@ -137,7 +137,7 @@ fn a_person_signs_with_the_right_pin_and_the_result_verifies() {
     let s = start();
     let id = s.add_person();
     // The CLI sees the person the API added (same store).
-    let listed = s.cli(&["person", "list", "--json"]);
+    let listed = s.cli_text(&["person", "list", "--json"]);
     assert!(listed.contains(&id) && listed.contains("Hồ Tấn Minh"), "{listed}");
     // The held key is sealed: no PEM private key on disk for the person.
     let key = std::fs::read_to_string(s.data.join(format!("pki/persons/{id}.key.pem"))).unwrap();
@@ -186,7 +186,7 @@ fn a_person_signs_with_the_right_pin_and_the_result_verifies() {
     let entries = sign_entries(&audit, &id);
     assert!(entries.iter().any(|e| e["detail"]["result"] == "signed"), "{entries:?}");
     assert!(!serde_json::to_string(&audit).unwrap().contains(PIN), "no PIN in the audit log");
-    s.cli(&["audit", "verify"]);
+    s.cli_text(&["audit", "verify"]);
 }
 
 #[test]
@@ -213,7 +213,7 @@ fn wrong_pins_lock_the_person_until_an_admin_unlocks() {
     assert_eq!(r.status, 423, "{}", String::from_utf8_lossy(&r.body));
     let r = s.post_json(DEPARTMENT, &format!("/api/v1/persons/{id}/pin"), &json!({"old_pin": PIN, "new_pin": NEW_PIN}));
     assert_eq!(r.status, 423);
-    let listed = s.cli(&["person", "list"]);
+    let listed = s.cli_text(&["person", "list"]);
     assert!(listed.contains("LOCKED"), "{listed}");
 
     // Every attempt and the lock are in the audit log, without the PIN.
@@ -233,7 +233,7 @@ fn wrong_pins_lock_the_person_until_an_admin_unlocks() {
     assert!(!s.log().contains(WRONG) && !s.log().contains(PIN), "no PIN in the server's log");
 
     // An admin unlocks (the CLI, while the server runs): the right PIN works again.
-    s.cli(&["person", "unlock", &id]);
+    s.cli_text(&["person", "unlock", &id]);
     assert!(s.audit().iter().any(|e| e["detail"]["op"] == "person_unlocked" && e["detail"]["person"] == id.as_str()));
     assert_eq!(s.sign(DEPARTMENT, &id, PIN).status, 200);
 
@@ -252,7 +252,7 @@ fn wrong_pins_lock_the_person_until_an_admin_unlocks() {
     // The school's unit list does not show the Department's person.
     let theirs = s.curl(SCHOOL, &[], "/api/v1/persons").json();
     assert_eq!(theirs, json!([]));
-    s.cli(&["audit", "verify"]);
+    s.cli_text(&["audit", "verify"]);
 }
 
 /// Signs `digest_hex` as a USB token would: `openssl pkeyutl -sign` with the

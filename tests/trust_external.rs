@@ -11,7 +11,7 @@ use common::gateway::{Client, Reply, Server, start};
 use common::vanthu;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const DEPARTMENT: &str = "000.00.12.H29";
@@ -21,17 +21,6 @@ impl Server {
     /// curl over mutual TLS; `Err` with curl's message when the connection fails.
     fn curl(&self, c: &Client, args: &[&str], path: &str) -> Result<Reply, String> {
         self.request(c, args, path)
-    }
-
-    fn cli(&self, args: &[&str]) -> Output {
-        let out = vanthu().args(args).arg("--data").arg(&self.data).output().unwrap();
-        assert!(
-            out.status.success(),
-            "vanthu {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
     }
 
     /// A CLI call that must fail: its exit code and stderr.
@@ -53,27 +42,10 @@ impl Server {
 
     /// The audit log's admin entries: (actor, op, sha256).
     fn admin_audit(&self) -> Vec<(String, String, String)> {
-        let out = Command::new("python3")
-            .arg("-c")
-            .arg(
-                "import sqlite3,sys,json; c=sqlite3.connect(sys.argv[1]); \
-                 print(json.dumps([[a, json.loads(d).get('op'), json.loads(d).get('sha256')] \
-                 for a, d in c.execute(\"SELECT actor, detail FROM audit WHERE action='admin' ORDER BY seq\")]))",
-            )
-            .arg(self.data.join("vanthu.db"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                (
-                    e[0].as_str().unwrap_or("").to_string(),
-                    e[1].as_str().unwrap_or("").to_string(),
-                    e[2].as_str().unwrap_or("").to_string(),
-                )
+        self.admin_entries()
+            .into_iter()
+            .map(|(actor, d)| {
+                (actor, d["op"].as_str().unwrap_or("").to_string(), d["sha256"].as_str().unwrap_or("").to_string())
             })
             .collect()
     }

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Output};
 
 /// `vanthu serve` on a fresh data directory; killed and reaped on drop.
 pub struct Server {
@@ -112,5 +112,34 @@ impl Server {
         }
         let status = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
         Ok(Reply { status, body: std::fs::read(out_file.path()).expect("curl's output") })
+    }
+
+    /// `vanthu ARGS --data DATA`, which must succeed.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        let out = super::vanthu().args(args).arg("--data").arg(&self.data).output().expect("run vanthu");
+        assert!(
+            out.status.success(),
+            "vanthu {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// The audit log's `admin` entries, oldest first, as (actor, detail),
+    /// read from the database by Python's sqlite3 (not by vanthu).
+    pub fn admin_entries(&self) -> Vec<(String, Value)> {
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import sqlite3,sys,json; c=sqlite3.connect(sys.argv[1]); \
+                 print(json.dumps([[a, json.loads(d)] \
+                 for a, d in c.execute(\"SELECT actor, detail FROM audit WHERE action='admin' ORDER BY seq\")]))",
+            )
+            .arg(self.data.join("vanthu.db"))
+            .output()
+            .expect("python3 runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("the audit rows as JSON")
     }
 }
