@@ -3,10 +3,10 @@
 //! starts with the generated master secret, and without it, or with a wrong
 //! one, `serve` stops with one clear line and exit 2.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 const DEPARTMENT: &str = "000.00.12.H29";
 
@@ -66,30 +66,8 @@ fn serve_cmd(data: &Path, env: &[(&str, &str)]) -> Command {
 
 /// Starts `vanthu serve` and waits until it listens.
 fn start(data: &Path, env: &[(&str, &str)]) -> Server {
-    let mut cmd = serve_cmd(data, env);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
-    // The Server guard kills and waits for the child on every path.
-    #[allow(clippy::zombie_processes)]
-    let mut child = cmd.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut server = Server { child, api: 0 };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the server did not say where it listens");
-        if let Some(rest) = line.strip_prefix("listening: https://127.0.0.1:") {
-            server.api = rest.split(' ').next().unwrap().parse().unwrap();
-            std::thread::spawn(move || while rx.recv().is_ok() {});
-            return server;
-        }
-    }
+    let (child, api, _) = common::server::spawn(data, None, env);
+    Server { child, api }
 }
 
 /// `serve` that must refuse to start: its exit code and last stderr line.

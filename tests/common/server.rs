@@ -19,6 +19,9 @@ pub fn spawn(data: &Path, log: Option<&Path>, env: &[(&str, &str)]) -> (Child, u
             Some(p) => Stdio::from(std::fs::File::create(p).expect("server log")),
             None => Stdio::null(),
         });
+    // No master secret from the environment running the tests: a server
+    // uses its data directory's own unless a test gives one in `env`.
+    cmd.env_remove("VANTHU_MASTER_KEY").env_remove("VANTHU_MASTER_KEY_FILE");
     for (k, v) in env {
         cmd.env(k, v);
     }
