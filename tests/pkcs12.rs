@@ -7,9 +7,10 @@
 mod common;
 
 use base64::Engine;
+use common::gateway::Server;
 use common::{run_ok, scratch};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 const DEPARTMENT: &str = "000.00.12.H29";
@@ -216,48 +217,25 @@ fn a_pkcs12_needs_a_generated_key_and_a_password_kept_off_the_command_line() {
     );
 }
 
-struct Server {
-    child: std::process::Child,
-    api: u16,
-    data: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 impl Server {
     /// POST as the admin client; the status and the JSON answer.
     fn issue(&self, body: &Value) -> (u16, Value) {
-        let admin = self.data.join("clients/admin");
-        let out = Command::new("curl")
-            .args(["-sS", "--max-time", "60", "--cacert"])
-            .arg(admin.join("ca.pem"))
-            .arg("--cert")
-            .arg(admin.join("cert.pem"))
-            .arg("--key")
-            .arg(admin.join("key.pem"))
-            .args(["-X", "POST", "-H", "content-type: application/json", "--data-binary", &body.to_string()])
-            .args(["-w", "\n%{http_code}"])
-            .arg(format!("https://127.0.0.1:{}/api/v1/admin/certificates", self.api))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let (body, code) = text.rsplit_once('\n').unwrap();
-        (code.trim().parse().unwrap(), serde_json::from_str(body).unwrap_or(Value::Null))
+        let r = self
+            .request(
+                &self.internal("admin"),
+                &["-X", "POST", "-H", "content-type: application/json", "--data-binary", &body.to_string()],
+                "/api/v1/admin/certificates",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        (r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
     }
 }
 
 #[test]
 fn the_admin_api_returns_a_pkcs12_when_asked_with_a_password() {
     let t = scratch();
-    let data = t.path().join("data");
-    let (child, api, _) = common::server::spawn(&data, None, &[]);
-    let s = Server { child, api, data: data.clone() };
+    let s = common::gateway::start();
+    let data = s.data.clone();
     let person = json!({"kind": "person", "name": "Nguyễn Thị Lan", "position": "Chuyên viên", "unit": DEPARTMENT});
 
     let mut body = person.clone();
