@@ -86,18 +86,11 @@ impl Server {
 
     /// `vanthu ARGS --data DATA` as the OS user `tester`, whatever its outcome.
     fn cli_as_tester(&self, args: &[&str]) -> Output {
-        vanthu().args(args).arg("--data").arg(&self.data).env("USER", "tester").output().unwrap()
+        self.cli_run(args, &[("USER", "tester")])
     }
 
     fn cli_ok(&self, args: &[&str]) -> Output {
-        let out = self.cli_as_tester(args);
-        assert!(
-            out.status.success(),
-            "vanthu {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        self.cli_checked(args, &[("USER", "tester")])
     }
 
     fn export(&self) -> (Vec<u8>, String) {

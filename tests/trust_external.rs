@@ -25,7 +25,7 @@ impl Server {
 
     /// A CLI call that must fail: its exit code and stderr.
     fn cli_refused(&self, args: &[&str]) -> (i32, String) {
-        let out = vanthu().args(args).arg("--data").arg(&self.data).output().unwrap();
+        let out = self.cli_run(args, &[]);
         (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
     }
 

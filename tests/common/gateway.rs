@@ -114,9 +114,19 @@ impl Server {
         Ok(Reply { status, body: std::fs::read(out_file.path()).expect("curl's output") })
     }
 
-    /// `vanthu ARGS --data DATA`, which must succeed.
-    pub fn cli(&self, args: &[&str]) -> Output {
-        let out = super::vanthu().args(args).arg("--data").arg(&self.data).output().expect("run vanthu");
+    /// `vanthu ARGS --data DATA` with `env` set, whatever its outcome.
+    pub fn cli_run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = super::vanthu();
+        cmd.args(args).arg("--data").arg(&self.data);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run vanthu")
+    }
+
+    /// The same, which must succeed.
+    pub fn cli_checked(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let out = self.cli_run(args, env);
         assert!(
             out.status.success(),
             "vanthu {args:?}: {}{}",
@@ -124,6 +134,11 @@ impl Server {
             String::from_utf8_lossy(&out.stderr)
         );
         out
+    }
+
+    /// `vanthu ARGS --data DATA`, which must succeed.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.cli_checked(args, &[])
     }
 
     /// The audit log's `admin` entries, oldest first, as (actor, detail),
