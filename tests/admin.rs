@@ -30,12 +30,8 @@ impl Server {
     }
 
     fn post_json(&self, client: &Path, path: &str, body: &Value) -> Reply {
-        self.curl(
-            client,
-            &["-X", "POST", "-H", "content-type: application/json", "--data-binary", &body.to_string()],
-            path,
-        )
-        .unwrap_or_else(|e| panic!("POST {path}: {e}\nserver log:\n{}", self.log()))
+        self.json_request(&Client::in_dir(client), "POST", path, body)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}\nserver log:\n{}", self.log()))
     }
 
     /// The CRL served on the public listener, read by `openssl crl`.

@@ -44,11 +44,8 @@ impl Server {
     }
 
     fn send_json(&self, client: &Path, method: &str, path: &str, body: &Value) -> Reply {
-        self.curl(
-            client,
-            &["-X", method, "-H", "content-type: application/json", "--data-binary", &body.to_string()],
-            path,
-        )
+        self.json_request(&self.tls(client), method, path, body)
+            .unwrap_or_else(|e| panic!("curl {path}: {e}\nserver log:\n{}", self.log()))
     }
 
     fn admin(&self, method: &str, path: &str, body: &Value) -> Reply {

@@ -221,11 +221,7 @@ impl Server {
     /// POST as the admin client; the status and the JSON answer.
     fn issue(&self, body: &Value) -> (u16, Value) {
         let r = self
-            .request(
-                &self.internal("admin"),
-                &["-X", "POST", "-H", "content-type: application/json", "--data-binary", &body.to_string()],
-                "/api/v1/admin/certificates",
-            )
+            .json_request(&self.internal("admin"), "POST", "/api/v1/admin/certificates", body)
             .unwrap_or_else(|e| panic!("{e}"));
         (r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
     }

@@ -32,8 +32,8 @@ impl Server {
     }
 
     fn post_json(&self, client: &str, path: &str, body: &Value) -> Reply {
-        let body = body.to_string();
-        self.curl(client, &["-X", "POST", "-H", "content-type: application/json", "--data-binary", &body], path)
+        self.json_request(&self.internal(client), "POST", path, body)
+            .unwrap_or_else(|e| panic!("curl {path}: {e}\n{}", self.log()))
     }
 
     /// `POST /api/v1/sign` as `client` with the sample notice.

@@ -223,11 +223,8 @@ fn a_ca_trusted_for_clients_admits_its_units_and_a_documents_ca_does_not() {
         ("POST", "/api/v1/admin/trust".to_string()),
         ("DELETE", format!("/api/v1/admin/trust/{sha}")),
     ] {
-        let body =
-            serde_json::json!({"purpose": "both", "certificate": std::fs::read_to_string(&ca).unwrap()}).to_string();
-        let r = s
-            .curl(&unit, &["-X", method, "-H", "content-type: application/json", "--data-binary", &body], &path)
-            .unwrap();
+        let body = serde_json::json!({"purpose": "both", "certificate": std::fs::read_to_string(&ca).unwrap()});
+        let r = s.json_request(&unit, method, &path, &body).unwrap();
         assert_eq!(r.status, 403, "{method} {path}: {}", r.text());
     }
     assert_eq!(s.curl(&school, &[], "/api/v1/inbox").unwrap().status, 200, "the refused calls changed nothing");
@@ -307,14 +304,8 @@ fn a_ca_trusted_for_documents_makes_its_signatures_count_at_intake_and_a_clients
     // Trusted for clients only (the admin API): still refused.
     let admin = s.internal("admin");
     let pem = std::fs::read_to_string(&ca).unwrap();
-    let body = serde_json::json!({"purpose": "clients", "certificate": pem}).to_string();
-    let r = s
-        .curl(
-            &admin,
-            &["-X", "POST", "-H", "content-type: application/json", "--data-binary", &body],
-            "/api/v1/admin/trust",
-        )
-        .unwrap();
+    let body = serde_json::json!({"purpose": "clients", "certificate": pem});
+    let r = s.json_request(&admin, "POST", "/api/v1/admin/trust", &body).unwrap();
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["purpose"], "clients");
     let r = s.submit(&signed);
@@ -330,22 +321,10 @@ fn a_ca_trusted_for_documents_makes_its_signatures_count_at_intake_and_a_clients
     assert_eq!(r.status, 422, "a removed CA still makes signatures count: {}", r.text());
 
     // Trusted for documents over the API: accepted, in force before the answer.
-    let body = serde_json::json!({"purpose": "documents", "certificate": pem}).to_string();
-    let r = s
-        .curl(
-            &admin,
-            &["-X", "POST", "-H", "content-type: application/json", "--data-binary", &body],
-            "/api/v1/admin/trust",
-        )
-        .unwrap();
+    let body = serde_json::json!({"purpose": "documents", "certificate": pem});
+    let r = s.json_request(&admin, "POST", "/api/v1/admin/trust", &body).unwrap();
     assert_eq!(r.status, 201, "{}", r.text());
-    let again = s
-        .curl(
-            &admin,
-            &["-X", "POST", "-H", "content-type: application/json", "--data-binary", &body],
-            "/api/v1/admin/trust",
-        )
-        .unwrap();
+    let again = s.json_request(&admin, "POST", "/api/v1/admin/trust", &body).unwrap();
     assert_eq!(again.status, 409, "{}", again.text());
     let r = s.submit(&signed);
     assert_eq!(r.status, 201, "a documents CA's signature refused: {}\n{}", r.text(), s.log());

@@ -114,6 +114,12 @@ impl Server {
         Ok(Reply { status, body: std::fs::read(out_file.path()).expect("curl's output") })
     }
 
+    /// A JSON body sent with `method` as `c`; `Err` as for `request`.
+    pub fn json_request(&self, c: &Client, method: &str, path: &str, body: &Value) -> Result<Reply, String> {
+        let body = body.to_string();
+        self.request(c, &["-X", method, "-H", "content-type: application/json", "--data-binary", &body], path)
+    }
+
     /// `vanthu ARGS --data DATA` with `env` set, whatever its outcome.
     pub fn cli_run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = super::vanthu();
