@@ -313,13 +313,13 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + S
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
 }
 
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+pub(super) fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::BadRequest(format!("malformed multipart body: {}", e.body_text()))
 }
 
 /// Streams one part into a blob writer, chunk by chunk, each chunk within
 /// the body read timeout.
-async fn stream_part(
+pub(super) async fn stream_part(
     field: &mut axum::extract::multipart::Field<'_>,
     mut w: BlobWriter,
     chunk_timeout: Duration,

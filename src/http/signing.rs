@@ -17,7 +17,7 @@
 //! only and are never logged. Argon2 and signing run off the async runtime
 //! behind the intake's slots (one per core).
 
-use super::api::{AppState, JsonBody, Params, Unit};
+use super::api::{AppState, JsonBody, Params, Unit, multipart_error, stream_part};
 use super::error::ApiError;
 use crate::persons::{self, Appearance, NewPerson, PersonError, PersonView, Signing};
 use crate::store::blobs::BlobWriter;
@@ -198,31 +198,12 @@ async fn read_part(
         let chunk = tokio::time::timeout(chunk_timeout, field.chunk())
             .await
             .map_err(|_| ApiError::Timeout)?
-            .map_err(|e| ApiError::BadRequest(format!("malformed multipart body: {}", e.body_text())))?;
+            .map_err(multipart_error)?;
         let Some(c) = chunk else { return Ok(buf) };
         if (buf.len() as u64).saturating_add(c.len() as u64) > limit {
             return Err(ApiError::PayloadTooLarge(limit));
         }
         buf.extend_from_slice(&c);
-    }
-}
-
-/// Streams one part into a temporary file, each chunk within `chunk_timeout`.
-async fn stream_to_disk(
-    field: &mut axum::extract::multipart::Field<'_>,
-    mut w: BlobWriter,
-    chunk_timeout: Duration,
-) -> Result<BlobWriter, ApiError> {
-    loop {
-        let chunk = tokio::time::timeout(chunk_timeout, field.chunk())
-            .await
-            .map_err(|_| ApiError::Timeout)?
-            .map_err(|e| ApiError::BadRequest(format!("malformed multipart body: {}", e.body_text())))?;
-        let Some(chunk) = chunk else { return Ok(w) };
-        w = tokio::task::block_in_place(|| w.write(&chunk).map(|()| w)).map_err(|e| match e {
-            crate::store::blobs::BlobError::TooLarge { limit } => ApiError::PayloadTooLarge(limit),
-            other => ApiError::Internal(other.to_string()),
-        })?;
     }
 }
 
@@ -243,7 +224,7 @@ async fn read_sign_parts(st: &AppState, mp: &mut Multipart, allowed: &[&str]) ->
         let next = tokio::time::timeout(chunk_timeout, mp.next_field())
             .await
             .map_err(|_| ApiError::Timeout)?
-            .map_err(|e| ApiError::BadRequest(format!("malformed multipart body: {}", e.body_text())))?;
+            .map_err(multipart_error)?;
         let Some(mut field) = next else { return Ok(p) };
         let name = field.name().unwrap_or_default().to_string();
         if !allowed.contains(&name.as_str()) {
@@ -258,7 +239,7 @@ async fn read_sign_parts(st: &AppState, mp: &mut Multipart, allowed: &[&str]) ->
                 .blobs
                 .writer(st.limits.max_document_bytes)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
-            p.document = Some(stream_to_disk(&mut field, w, chunk_timeout).await?);
+            p.document = Some(stream_part(&mut field, w, chunk_timeout).await?);
             continue;
         }
         let limit = match name.as_str() {
