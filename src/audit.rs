@@ -218,6 +218,19 @@ pub struct Event {
     pub time: OffsetDateTime,
 }
 
+impl Event {
+    /// An administrative change by `actor`, happening now, about no document.
+    pub fn admin(actor: &str, detail: Value) -> Event {
+        Event {
+            actor: actor.to_string(),
+            action: Action::Admin,
+            document: None,
+            detail,
+            time: OffsetDateTime::now_utc(),
+        }
+    }
+}
+
 /// One link of the chain, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {

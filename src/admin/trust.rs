@@ -19,7 +19,7 @@
 //! `trust_removed`).
 
 use super::AdminError;
-use crate::audit::{Action, Event};
+use crate::audit::Event;
 use crate::datadir::{DataDir, write_file};
 use crate::store::{Change, Store};
 use serde::Serialize;
@@ -215,16 +215,7 @@ pub fn list(dd: &DataDir) -> Result<Vec<TrustedView>, AdminError> {
 }
 
 fn audit(store: &dyn Store, actor: &str, detail: serde_json::Value) -> Result<(), AdminError> {
-    let change = Change {
-        events: vec![Event {
-            actor: actor.to_string(),
-            action: Action::Admin,
-            document: None,
-            detail,
-            time: OffsetDateTime::now_utc(),
-        }],
-        ..Change::default()
-    };
+    let change = Change { events: vec![Event::admin(actor, detail)], ..Change::default() };
     store.commit(change, &|_| Ok(Vec::new()))?;
     Ok(())
 }

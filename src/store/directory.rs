@@ -13,13 +13,12 @@
 //! operator wrote is lost, and the file is not read again.
 
 use super::{Change, DirectoryWrite, Store, StoreError, StoredDirectory};
-use crate::audit::{Action, Event, Hash};
+use crate::audit::{Event, Hash};
 use crate::directory::edit::{Edit, EditError};
 use crate::directory::{Directory, DirectoryError, Limits};
 use serde_json::{Value, json};
 use std::path::Path;
 use thiserror::Error;
-use time::OffsetDateTime;
 
 /// Why the directory could not be read or changed.
 #[derive(Debug, Error)]
@@ -142,13 +141,7 @@ fn commit(
 ) -> Result<(), StoreError> {
     let change = Change {
         directory: Some(DirectoryWrite { expect, document, sha256, actor: actor.to_string() }),
-        events: vec![Event {
-            actor: actor.to_string(),
-            action: Action::Admin,
-            document: None,
-            detail,
-            time: OffsetDateTime::now_utc(),
-        }],
+        events: vec![Event::admin(actor, detail)],
         ..Change::default()
     };
     store.commit(change, &|_| Ok(Vec::new())).map(|_| ())
