@@ -10,7 +10,7 @@ use base64::Engine;
 use common::gateway::Server;
 use common::{run_ok, scratch};
 use serde_json::{Value, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const DEPARTMENT: &str = "000.00.12.H29";
@@ -121,6 +121,20 @@ fn check_p12(file: &Path, password: &str, cert_pem: &[u8], ca_pem: &[u8]) {
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("Mac verify error"), "{wrong:?}");
 }
 
+/// A P-256 certificate request made by openssl in `dir` (its key beside it).
+fn make_csr(dir: &Path) -> PathBuf {
+    let csr = dir.join("req.csr");
+    run_ok(
+        Command::new("openssl")
+            .args(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=x"])
+            .arg("-keyout")
+            .arg(dir.join("req.key"))
+            .arg("-out")
+            .arg(&csr),
+    );
+    csr
+}
+
 #[test]
 fn an_issued_key_comes_as_pkcs12_that_openssl_reads_and_pyhanko_signs_with() {
     let t = scratch();
@@ -184,15 +198,7 @@ fn a_pkcs12_needs_a_generated_key_and_a_password_kept_off_the_command_line() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("8 to 1024 characters"), "{err}");
     // A CSR's key stays with its holder: no PKCS#12, a clear error, nothing issued.
-    let csr = t.path().join("req.csr");
-    run_ok(
-        Command::new("openssl")
-            .args(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=x"])
-            .arg("-keyout")
-            .arg(t.path().join("req.key"))
-            .arg("-out")
-            .arg(&csr),
-    );
+    let csr = make_csr(t.path());
     let o = issue_person(
         &data,
         &t.path().join("a"),
@@ -249,15 +255,7 @@ fn the_admin_api_returns_a_pkcs12_when_asked_with_a_password() {
     assert_eq!(code, 201, "{issued}");
     assert!(issued["pkcs12"].is_null(), "{issued}");
     // A CSR, or a short password: 400 with the reason.
-    let csr = t.path().join("req.csr");
-    run_ok(
-        Command::new("openssl")
-            .args(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=x"])
-            .arg("-keyout")
-            .arg(t.path().join("req.key"))
-            .arg("-out")
-            .arg(&csr),
-    );
+    let csr = make_csr(t.path());
     let mut body = person.clone();
     body["csr"] = json!(std::fs::read_to_string(&csr).unwrap());
     body["p12_password"] = json!(PASSWORD);
