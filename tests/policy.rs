@@ -427,26 +427,22 @@ fn a_malformed_key_usage_is_refused_by_sign_and_verify_for_the_same_reason() {
         (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
     };
     let prepared = dir.path().join("prepared.pdf");
-    let (code, stderr) = run(&[
-        "sign".as_ref(),
-        "prepare".as_ref(),
-        "--cert".as_ref(),
-        s.cert.as_os_str(),
-        sample_pdf().as_os_str(),
-        prepared.as_os_str(),
-    ]);
+    let prepare = |cert: &Path| {
+        run(&[
+            "sign".as_ref(),
+            "prepare".as_ref(),
+            "--cert".as_ref(),
+            cert.as_os_str(),
+            sample_pdf().as_os_str(),
+            prepared.as_os_str(),
+        ])
+    };
+    let (code, stderr) = prepare(&s.cert);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains(reason), "prepare: {stderr}");
     // Prepared under a sound certificate, finished naming the broken one.
     let good = pki.signer("good", "Sở GD&ĐT", &pki.plain, "plain.pem", |_| {});
-    let (code, stderr) = run(&[
-        "sign".as_ref(),
-        "prepare".as_ref(),
-        "--cert".as_ref(),
-        good.cert.as_os_str(),
-        sample_pdf().as_os_str(),
-        prepared.as_os_str(),
-    ]);
+    let (code, stderr) = prepare(&good.cert);
     assert_eq!(code, 0, "{stderr}");
     let sig = dir.path().join("sig.bin");
     std::fs::write(&sig, [0x30, 0x00]).expect("write");

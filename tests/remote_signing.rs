@@ -8,6 +8,7 @@
 mod common;
 
 use common::gateway::{Reply, Server, start, start_with};
+use common::poppler::{Box4, words};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -84,35 +85,6 @@ fn pyhanko(pdf: &Path, ca: &Path) -> Value {
     serde_json::from_str(out.trim()).unwrap()
 }
 
-type Box4 = [f64; 4];
-
-fn attr(tag: &str, name: &str) -> f64 {
-    let key = format!("{name}=\"");
-    let start = tag.find(&key).unwrap() + key.len();
-    let end = start + tag[start..].find('"').unwrap();
-    tag[start..end].parse().unwrap()
-}
-
-/// Poppler's words of page 1, in page space.
-fn words(pdf: &Path) -> Vec<(String, Box4)> {
-    let xml = common::run_ok(Command::new("pdftotext").args(["-bbox-layout", "-f", "1", "-l", "1"]).arg(pdf).arg("-"));
-    let mut height = 0.0;
-    let mut out = Vec::new();
-    for line in xml.lines().map(str::trim) {
-        if let Some(tag) = line.strip_prefix("<page ") {
-            height = attr(tag, "height");
-        } else if let Some(rest) = line.strip_prefix("<word ") {
-            let close = rest.find('>').unwrap();
-            let (tag, text) = (&rest[..close], rest[close + 1..].trim_end_matches("</word>"));
-            out.push((
-                text.to_string(),
-                [attr(tag, "xMin"), height - attr(tag, "yMax"), attr(tag, "xMax"), height - attr(tag, "yMin")],
-            ));
-        }
-    }
-    out
-}
-
 /// The signature widgets' rectangles, as pyHanko's reader sees them.
 fn widgets(pdf: &Path) -> Vec<Box4> {
     let script = "import sys\nfrom pyhanko.pdf_utils.reader import PdfFileReader\n\
@@ -170,7 +142,7 @@ fn a_person_signs_with_the_right_pin_and_the_result_verifies() {
     // The person appearance lies by the signer block and covers no word
     // poppler finds on the page (the page's own words: those of the
     // appearance itself are inside the widget by design).
-    let ws = words(&sample_pdf());
+    let (ws, _) = words(&sample_pdf());
     let rects = widgets(&signed);
     assert_eq!(rects.len(), 1);
     let w = rects[0];
@@ -282,22 +254,31 @@ fn token_sign_with(key: &Path, digest_hex: &str, dir: &Path, extra: &[&str]) -> 
     base64::engine::general_purpose::STANDARD.encode(std::fs::read(&out).unwrap())
 }
 
+/// A person certificate issued by the admin API with a key vanthu hands
+/// out once: the "token" keeps the key (a file here). Returns the
+/// certificate and key files written into `dir`.
+fn token_holder(s: &Server, dir: &Path, key_type: &str) -> (PathBuf, PathBuf) {
+    let r = s.post_json(
+        "admin",
+        "/api/v1/admin/certificates",
+        &json!({"kind": "person", "name": "Hồ Tấn Minh", "position": "Chánh Văn phòng", "unit": DEPARTMENT,
+                "key_type": key_type}),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let issued = r.json();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, issued["certificate_pem"].as_str().unwrap()).unwrap();
+    std::fs::write(&key, issued["private_key_pem"].as_str().unwrap()).unwrap();
+    (cert, key)
+}
+
 #[test]
 fn deferred_signing_with_an_openssl_token_passes_pyhanko() {
     let s = start();
     let tmp = common::scratch();
     // The person's certificate and key, issued by the admin API: the key
     // stays with the "token" (a key file here).
-    let r = s.post_json(
-        "admin",
-        "/api/v1/admin/certificates",
-        &json!({"kind": "person", "name": "Hồ Tấn Minh", "position": "Chánh Văn phòng", "unit": DEPARTMENT}),
-    );
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let issued = r.json();
-    let (cert, key) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
-    std::fs::write(&cert, issued["certificate_pem"].as_str().unwrap()).unwrap();
-    std::fs::write(&key, issued["private_key_pem"].as_str().unwrap()).unwrap();
+    let (cert, key) = token_holder(&s, tmp.path(), "p256");
 
     let prepare = || {
         let doc = format!("document=@{}", sample_pdf().display());
@@ -335,7 +316,7 @@ fn deferred_signing_with_an_openssl_token_passes_pyhanko() {
     assert_eq!(sigs[0]["bottom_line"], true, "pyHanko accepts: {v}");
     assert_eq!(sigs[0]["timestamp_valid"], true, "timestamped at finish (B-T): {v}");
     let w = widgets(&signed)[0];
-    for (text, b) in words(&sample_pdf()) {
+    for (text, b) in words(&sample_pdf()).0 {
         assert!(!intersects(&w, &b), "the widget covers {text:?}");
     }
 
@@ -409,17 +390,7 @@ fn uploads_have_the_intakes_limits_and_a_bad_document_costs_no_attempt() {
 fn deferred_signing_with_an_rsa_token() {
     let s = start();
     let tmp = common::scratch();
-    let r = s.post_json(
-        "admin",
-        "/api/v1/admin/certificates",
-        &json!({"kind": "person", "name": "Hồ Tấn Minh", "position": "Chánh Văn phòng", "unit": DEPARTMENT,
-                "key_type": "rsa2048"}),
-    );
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let issued = r.json();
-    let (cert, key) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
-    std::fs::write(&cert, issued["certificate_pem"].as_str().unwrap()).unwrap();
-    std::fs::write(&key, issued["private_key_pem"].as_str().unwrap()).unwrap();
+    let (cert, key) = token_holder(&s, tmp.path(), "rsa2048");
     let doc = format!("document=@{}", sample_pdf().display());
     let c = format!("certificate=@{}", cert.display());
     let r = s.curl(DEPARTMENT, &["-F", &doc, "-F", &c], "/api/v1/sign/prepare");

@@ -5,12 +5,10 @@
 
 mod common;
 
+use common::poppler::{Box4, words};
 use common::{run_ok, scratch, support};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// A rectangle in PDF page space (origin bottom left): x1, y1, x2, y2.
-type Box4 = [f64; 4];
 
 fn dev(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/dev").join(name)
@@ -22,31 +20,6 @@ fn vanthu() -> Command {
 
 fn intersects(a: &Box4, b: &Box4) -> bool {
     a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
-}
-
-fn attr(tag: &str, name: &str) -> f64 {
-    let key = format!("{name}=\"");
-    let start = tag.find(&key).unwrap() + key.len();
-    let end = start + tag[start..].find('"').unwrap();
-    tag[start..end].parse().unwrap()
-}
-
-/// Poppler's words of page 1, in page space, and the page's height.
-fn words(pdf: &Path) -> (Vec<(String, Box4)>, f64) {
-    let xml = run_ok(Command::new("pdftotext").args(["-bbox-layout", "-f", "1", "-l", "1"]).arg(pdf).arg("-"));
-    let mut height = 0.0;
-    let mut out = Vec::new();
-    for line in xml.lines().map(str::trim) {
-        if let Some(tag) = line.strip_prefix("<page ") {
-            height = attr(tag, "height");
-        } else if let Some(rest) = line.strip_prefix("<word ") {
-            let close = rest.find('>').unwrap();
-            let (tag, text) = (&rest[..close], rest[close + 1..].trim_end_matches("</word>"));
-            let b = [attr(tag, "xMin"), height - attr(tag, "yMax"), attr(tag, "xMax"), height - attr(tag, "yMin")];
-            out.push((text.replace("&amp;", "&"), b));
-        }
-    }
-    (out, height)
 }
 
 /// The union of the boxes of consecutive words spelling `phrase`.

@@ -6,6 +6,7 @@
 pub mod build;
 pub mod gateway;
 pub mod pki;
+pub mod poppler;
 pub mod server;
 
 use serde_json::Value;
